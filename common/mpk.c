@@ -1,0 +1,476 @@
+/*
+ * mpk.c — msgpack read cursor and writers. See mpk.h.
+ */
+#include "mpk.h"
+
+#include <string.h>
+
+void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len)
+{
+    self->start = buf;
+    self->p = buf;
+    self->end = self->start + len;
+}
+
+size_t zb_mpk_offset(const zb_mpk_t *self)
+{
+    return (size_t) (self->p - self->start);
+}
+
+bool zb_mpk_at_end(const zb_mpk_t *self)
+{
+    return self->p >= self->end;
+}
+
+static uint64_t s_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Decodes the item at `p` without moving the cursor. On success *next is
+ * the position after the item (after the header for arrays and maps). */
+static int s_decode(const uint8_t *p, const uint8_t *end, zb_mpk_item_t *it, const uint8_t **next)
+{
+    if (p >= end)
+        return -1;
+    uint8_t b = *p++;
+    size_t avail = (size_t) (end - p);
+    size_t hdr = 0;     /* extra header bytes holding a length */
+    uint64_t n = 0;
+
+    if (b <= 0x7f) {
+        it->type = ZB_MPK_UINT;
+        it->v.u = b;
+        *next = p;
+        return 0;
+    }
+    if (b >= 0xe0) {
+        it->type = ZB_MPK_INT;
+        it->v.i = (int8_t) b;
+        *next = p;
+        return 0;
+    }
+    if ((b & 0xf0) == 0x80 || (b & 0xf0) == 0x90) {
+        it->type = (b & 0xf0) == 0x80 ? ZB_MPK_MAP : ZB_MPK_ARRAY;
+        it->v.count = b & 0x0f;
+        *next = p;
+        return 0;
+    }
+    if ((b & 0xe0) == 0xa0) {
+        n = b & 0x1f;
+        it->type = ZB_MPK_STR;
+        goto raw;
+    }
+    switch (b) {
+    case 0xc0:
+        it->type = ZB_MPK_NIL;
+        *next = p;
+        return 0;
+    case 0xc2:
+    case 0xc3:
+        it->type = ZB_MPK_BOOL;
+        it->v.b = b == 0xc3;
+        *next = p;
+        return 0;
+    case 0xc4: case 0xc5: case 0xc6:
+        hdr = (size_t) 1 << (b - 0xc4);
+        it->type = ZB_MPK_BIN;
+        break;
+    case 0xd9: case 0xda: case 0xdb:
+        hdr = (size_t) 1 << (b - 0xd9);
+        it->type = ZB_MPK_STR;
+        break;
+    case 0xc7: case 0xc8: case 0xc9: {
+        hdr = (size_t) 1 << (b - 0xc7);
+        if (avail < hdr + 1)
+            return -1;
+        n = s_be(p, (int) hdr);
+        it->type = ZB_MPK_EXT;
+        it->v.raw.ext_type = (int8_t) p[hdr];
+        p += hdr + 1;
+        avail -= hdr + 1;
+        if (n > avail)
+            return -1;
+        it->v.raw.ptr = p;
+        it->v.raw.len = (uint32_t) n;
+        *next = p + n;
+        return 0;
+    }
+    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+        n = (uint64_t) 1 << (b - 0xd4);
+        if (avail < n + 1)
+            return -1;
+        it->type = ZB_MPK_EXT;
+        it->v.raw.ext_type = (int8_t) p[0];
+        it->v.raw.ptr = p + 1;
+        it->v.raw.len = (uint32_t) n;
+        *next = p + 1 + n;
+        return 0;
+    case 0xca:
+        if (avail < 4)
+            return -1;
+        {
+            uint32_t u = (uint32_t) s_be(p, 4);
+            float f;
+            memcpy(&f, &u, 4);
+            it->type = ZB_MPK_FLOAT;
+            it->v.f = f;
+        }
+        *next = p + 4;
+        return 0;
+    case 0xcb:
+        if (avail < 8)
+            return -1;
+        {
+            uint64_t u = s_be(p, 8);
+            double d;
+            memcpy(&d, &u, 8);
+            it->type = ZB_MPK_FLOAT;
+            it->v.f = d;
+        }
+        *next = p + 8;
+        return 0;
+    case 0xcc: case 0xcd: case 0xce: case 0xcf: {
+        size_t w = (size_t) 1 << (b - 0xcc);
+        if (avail < w)
+            return -1;
+        it->type = ZB_MPK_UINT;
+        it->v.u = s_be(p, (int) w);
+        *next = p + w;
+        return 0;
+    }
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+        size_t w = (size_t) 1 << (b - 0xd0);
+        if (avail < w)
+            return -1;
+        uint64_t u = s_be(p, (int) w);
+        int64_t v;
+        if (w == 1)
+            v = (int8_t) u;
+        else if (w == 2)
+            v = (int16_t) u;
+        else if (w == 4)
+            v = (int32_t) u;
+        else
+            v = (int64_t) u;
+        /* Normalise: non-negative values read as UINT whatever the wire
+         * encoding, so readers see one representation per value. */
+        if (v >= 0) {
+            it->type = ZB_MPK_UINT;
+            it->v.u = (uint64_t) v;
+        } else {
+            it->type = ZB_MPK_INT;
+            it->v.i = v;
+        }
+        *next = p + w;
+        return 0;
+    }
+    case 0xdc: case 0xdd:
+    case 0xde: case 0xdf: {
+        size_t w = (b == 0xdc || b == 0xde) ? 2 : 4;
+        if (avail < w)
+            return -1;
+        it->type = b <= 0xdd ? ZB_MPK_ARRAY : ZB_MPK_MAP;
+        it->v.count = (uint32_t) s_be(p, (int) w);
+        *next = p + w;
+        return 0;
+    }
+    default: /* 0xc1 is never used */
+        return -1;
+    }
+    if (avail < hdr)
+        return -1;
+    n = s_be(p, (int) hdr);
+    p += hdr;
+    avail -= hdr;
+raw:
+    if (n > avail)
+        return -1;
+    it->v.raw.ptr = p;
+    it->v.raw.len = (uint32_t) n;
+    it->v.raw.ext_type = 0;
+    *next = p + n;
+    return 0;
+}
+
+int zb_mpk_peek(const zb_mpk_t *self)
+{
+    zb_mpk_item_t it;
+    const uint8_t *next;
+    if (s_decode(self->p, self->end, &it, &next) != 0)
+        return -1;
+    return (int) it.type;
+}
+
+int zb_mpk_read(zb_mpk_t *self, zb_mpk_item_t *item)
+{
+    const uint8_t *next;
+    if (s_decode(self->p, self->end, item, &next) != 0)
+        return -1;
+    self->p = next;
+    return 0;
+}
+
+/* Reads an item only if it has type `want`. */
+static int s_read_type(zb_mpk_t *self, zb_mpk_type_t want, zb_mpk_item_t *it)
+{
+    const uint8_t *next;
+    if (s_decode(self->p, self->end, it, &next) != 0 || it->type != want)
+        return -1;
+    self->p = next;
+    return 0;
+}
+
+int zb_mpk_read_nil(zb_mpk_t *self)
+{
+    zb_mpk_item_t it;
+    return s_read_type(self, ZB_MPK_NIL, &it);
+}
+
+int zb_mpk_read_bool(zb_mpk_t *self, bool *value)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, ZB_MPK_BOOL, &it) != 0)
+        return -1;
+    *value = it.v.b;
+    return 0;
+}
+
+int zb_mpk_read_int(zb_mpk_t *self, int64_t *value)
+{
+    zb_mpk_item_t it;
+    const uint8_t *next;
+    if (s_decode(self->p, self->end, &it, &next) != 0)
+        return -1;
+    if (it.type == ZB_MPK_INT)
+        *value = it.v.i;
+    else if (it.type == ZB_MPK_UINT && it.v.u <= (uint64_t) INT64_MAX)
+        *value = (int64_t) it.v.u;
+    else
+        return -1;
+    self->p = next;
+    return 0;
+}
+
+int zb_mpk_read_uint(zb_mpk_t *self, uint64_t *value)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, ZB_MPK_UINT, &it) != 0)
+        return -1;
+    *value = it.v.u;
+    return 0;
+}
+
+int zb_mpk_read_float(zb_mpk_t *self, double *value)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, ZB_MPK_FLOAT, &it) != 0)
+        return -1;
+    *value = it.v.f;
+    return 0;
+}
+
+int zb_mpk_read_str(zb_mpk_t *self, const char **str, uint32_t *len)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, ZB_MPK_STR, &it) != 0)
+        return -1;
+    *str = (const char *) it.v.raw.ptr;
+    *len = it.v.raw.len;
+    return 0;
+}
+
+int zb_mpk_read_bin(zb_mpk_t *self, const uint8_t **bytes, uint32_t *len)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, ZB_MPK_BIN, &it) != 0)
+        return -1;
+    *bytes = it.v.raw.ptr;
+    *len = it.v.raw.len;
+    return 0;
+}
+
+int zb_mpk_read_array(zb_mpk_t *self, uint32_t *count)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, ZB_MPK_ARRAY, &it) != 0)
+        return -1;
+    *count = it.v.count;
+    return 0;
+}
+
+int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, ZB_MPK_MAP, &it) != 0)
+        return -1;
+    *count = it.v.count;
+    return 0;
+}
+
+/* Iterative skip: `pending[d]` counts the items still to read at depth d.
+ * A map of n pairs contributes 2n items. Counts are 64-bit so 2 * 2^32-1
+ * cannot overflow; every item needs at least one byte, so a huge count in a
+ * short buffer fails on the first missing byte. */
+int zb_mpk_skip(zb_mpk_t *self, int max_depth)
+{
+    uint64_t pending[ZB_MPK_MAX_DEPTH + 1];
+    if (max_depth > ZB_MPK_MAX_DEPTH)
+        max_depth = ZB_MPK_MAX_DEPTH;
+    if (max_depth < 0)
+        return -1;
+    const uint8_t *p = self->p;
+    int depth = 0;
+    pending[0] = 1;
+    while (depth >= 0) {
+        if (pending[depth] == 0) {
+            depth--;
+            continue;
+        }
+        pending[depth]--;
+        zb_mpk_item_t it;
+        const uint8_t *next;
+        if (s_decode(p, self->end, &it, &next) != 0)
+            return -1;
+        p = next;
+        if (it.type == ZB_MPK_ARRAY || it.type == ZB_MPK_MAP) {
+            uint64_t n = it.type == ZB_MPK_MAP ? 2 * (uint64_t) it.v.count : it.v.count;
+            if (n == 0)
+                continue;
+            if (depth + 1 > max_depth)
+                return -1;
+            pending[++depth] = n;
+        }
+    }
+    self->p = p;
+    return 0;
+}
+
+/* ---- writers -------------------------------------------------------------- */
+
+static int s_put_be(zb_buf_t *out, uint8_t tag, uint64_t v, int width)
+{
+    uint8_t tmp[9];
+    tmp[0] = tag;
+    for (int i = 0; i < width; i++)
+        tmp[1 + i] = (uint8_t) (v >> (8 * (width - 1 - i)));
+    return zb_buf_append(out, tmp, (size_t) width + 1);
+}
+
+int zb_mpk_put_nil(zb_buf_t *out)
+{
+    return zb_buf_append_byte(out, 0xc0);
+}
+
+int zb_mpk_put_bool(zb_buf_t *out, bool value)
+{
+    return zb_buf_append_byte(out, value ? 0xc3 : 0xc2);
+}
+
+int zb_mpk_put_uint(zb_buf_t *out, uint64_t v)
+{
+    if (v <= 0x7f)
+        return zb_buf_append_byte(out, (uint8_t) v);
+    if (v <= 0xff)
+        return s_put_be(out, 0xcc, v, 1);
+    if (v <= 0xffff)
+        return s_put_be(out, 0xcd, v, 2);
+    if (v <= 0xffffffffu)
+        return s_put_be(out, 0xce, v, 4);
+    return s_put_be(out, 0xcf, v, 8);
+}
+
+int zb_mpk_put_int(zb_buf_t *out, int64_t v)
+{
+    if (v >= 0)
+        return zb_mpk_put_uint(out, (uint64_t) v);
+    if (v >= -32)
+        return zb_buf_append_byte(out, (uint8_t) (int8_t) v);
+    if (v >= INT8_MIN)
+        return s_put_be(out, 0xd0, (uint64_t) v, 1);
+    if (v >= INT16_MIN)
+        return s_put_be(out, 0xd1, (uint64_t) v, 2);
+    if (v >= INT32_MIN)
+        return s_put_be(out, 0xd2, (uint64_t) v, 4);
+    return s_put_be(out, 0xd3, (uint64_t) v, 8);
+}
+
+int zb_mpk_put_double(zb_buf_t *out, double value)
+{
+    uint64_t u;
+    memcpy(&u, &value, 8);
+    return s_put_be(out, 0xcb, u, 8);
+}
+
+static int s_put_raw(zb_buf_t *out, int is_str, const void *bytes, size_t len)
+{
+    int rc;
+    if (len > 0xffffffffu)
+        return -1;
+    if (is_str && len <= 31)
+        rc = zb_buf_append_byte(out, (uint8_t) (0xa0 | len));
+    else if (len <= 0xff)
+        rc = s_put_be(out, is_str ? 0xd9 : 0xc4, len, 1);
+    else if (len <= 0xffff)
+        rc = s_put_be(out, is_str ? 0xda : 0xc5, len, 2);
+    else
+        rc = s_put_be(out, is_str ? 0xdb : 0xc6, len, 4);
+    if (rc != 0)
+        return -1;
+    return zb_buf_append(out, bytes, len);
+}
+
+int zb_mpk_put_str(zb_buf_t *out, const char *str, size_t len)
+{
+    return s_put_raw(out, 1, str, len);
+}
+
+int zb_mpk_put_bin(zb_buf_t *out, const void *bytes, size_t len)
+{
+    return s_put_raw(out, 0, bytes, len);
+}
+
+int zb_mpk_put_array(zb_buf_t *out, uint32_t count)
+{
+    if (count <= 15)
+        return zb_buf_append_byte(out, (uint8_t) (0x90 | count));
+    if (count <= 0xffff)
+        return s_put_be(out, 0xdc, count, 2);
+    return s_put_be(out, 0xdd, count, 4);
+}
+
+int zb_mpk_put_map(zb_buf_t *out, uint32_t count)
+{
+    if (count <= 15)
+        return zb_buf_append_byte(out, (uint8_t) (0x80 | count));
+    if (count <= 0xffff)
+        return s_put_be(out, 0xde, count, 2);
+    return s_put_be(out, 0xdf, count, 4);
+}
+
+int zb_mpk_put_ext(zb_buf_t *out, int8_t type, const void *bytes, size_t len)
+{
+    int rc;
+    if (len > 0xffffffffu)
+        return -1;
+    if (len == 1 || len == 2 || len == 4 || len == 8 || len == 16) {
+        uint8_t tag = len == 1 ? 0xd4 : len == 2 ? 0xd5 : len == 4 ? 0xd6 : len == 8 ? 0xd7 : 0xd8;
+        uint8_t h[2] = {tag, (uint8_t) type};
+        rc = zb_buf_append(out, h, 2);
+    } else {
+        if (len <= 0xff)
+            rc = s_put_be(out, 0xc7, len, 1);
+        else if (len <= 0xffff)
+            rc = s_put_be(out, 0xc8, len, 2);
+        else
+            rc = s_put_be(out, 0xc9, len, 4);
+        if (rc == 0)
+            rc = zb_buf_append_byte(out, (uint8_t) type);
+    }
+    if (rc != 0)
+        return -1;
+    return zb_buf_append(out, bytes, len);
+}

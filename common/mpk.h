@@ -1,0 +1,113 @@
+/*
+ * mpk.h — a zero-copy, bounds-checked msgpack read cursor, plus writers.
+ *
+ * Reading: a zb_mpk_t walks a borrowed buffer. Every read checks bounds and
+ * returns 0 on success or -1 on a short buffer, a reserved byte (0xc1) or a
+ * type that is not the one asked for; on -1 the cursor does not move, so a
+ * caller may peek, try one reader and fall back to another. Strings, bins
+ * and ext payloads are returned as pointers into the buffer (no copy; not
+ * NUL-terminated; valid as long as the buffer is).
+ *
+ * Writing: zb_mpk_put_*() append the shortest msgpack encoding of a value to
+ * a zb_buf_t. They return 0, or -1 when memory runs out.
+ *
+ * This module depends on libc only (not on msgpack-c).
+ */
+#ifndef ZB_MPK_H
+#define ZB_MPK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zb_buf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Deepest nesting zb_mpk_skip() and the transcoders accept by default. */
+#define ZB_MPK_MAX_DEPTH 64
+
+typedef enum zb_mpk_type {
+    ZB_MPK_NIL = 1,
+    ZB_MPK_BOOL,
+    ZB_MPK_INT,     /* negative integer (fits int64) */
+    ZB_MPK_UINT,    /* non-negative integer (fits uint64) */
+    ZB_MPK_FLOAT,   /* float 32 or float 64 */
+    ZB_MPK_STR,
+    ZB_MPK_BIN,
+    ZB_MPK_ARRAY,
+    ZB_MPK_MAP,
+    ZB_MPK_EXT,
+} zb_mpk_type_t;
+
+typedef struct zb_mpk {
+    const uint8_t *start; /* first byte of the buffer */
+    const uint8_t *p;     /* next unread byte */
+    const uint8_t *end;   /* one past the last byte */
+} zb_mpk_t;
+
+/* One decoded item: a scalar, or the header of a container/str/bin/ext. */
+typedef struct zb_mpk_item {
+    zb_mpk_type_t type;
+    union {
+        bool b;
+        int64_t i;          /* ZB_MPK_INT */
+        uint64_t u;         /* ZB_MPK_UINT */
+        double f;           /* ZB_MPK_FLOAT (float 32 widened) */
+        uint32_t count;     /* ZB_MPK_ARRAY: elements; ZB_MPK_MAP: pairs */
+        struct {
+            const uint8_t *ptr; /* into the buffer */
+            uint32_t len;
+            int8_t ext_type;    /* ZB_MPK_EXT only */
+        } raw;              /* ZB_MPK_STR, ZB_MPK_BIN, ZB_MPK_EXT */
+    } v;
+} zb_mpk_item_t;
+
+void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len);
+/* Bytes consumed so far (for error offsets). */
+size_t zb_mpk_offset(const zb_mpk_t *self);
+bool zb_mpk_at_end(const zb_mpk_t *self);
+
+/* Type of the next item, or -1 at end of buffer or on a reserved byte. */
+int zb_mpk_peek(const zb_mpk_t *self);
+
+/* Reads the next item (a scalar, or a container/str/bin/ext header whose
+ * payload, for str/bin/ext, is skipped and pointed to). After an ARRAY or
+ * MAP header the cursor is at the first element. */
+int zb_mpk_read(zb_mpk_t *self, zb_mpk_item_t *item);
+
+int zb_mpk_read_nil(zb_mpk_t *self);
+int zb_mpk_read_bool(zb_mpk_t *self, bool *value);
+/* Any integer encoding whose value fits the result type. */
+int zb_mpk_read_int(zb_mpk_t *self, int64_t *value);
+int zb_mpk_read_uint(zb_mpk_t *self, uint64_t *value);
+/* float 32 / float 64 only; integers are refused (use zb_mpk_read). */
+int zb_mpk_read_float(zb_mpk_t *self, double *value);
+int zb_mpk_read_str(zb_mpk_t *self, const char **str, uint32_t *len);
+int zb_mpk_read_bin(zb_mpk_t *self, const uint8_t **bytes, uint32_t *len);
+int zb_mpk_read_array(zb_mpk_t *self, uint32_t *count);
+int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count);
+
+/* Skips one whole value, containers included. Refuses (-1, cursor
+ * unmoved) nesting deeper than max_depth or a truncated value. Iterative,
+ * so hostile input cannot exhaust the stack. */
+int zb_mpk_skip(zb_mpk_t *self, int max_depth);
+
+/* ---- writers -------------------------------------------------------------- */
+int zb_mpk_put_nil(zb_buf_t *out);
+int zb_mpk_put_bool(zb_buf_t *out, bool value);
+int zb_mpk_put_int(zb_buf_t *out, int64_t value);
+int zb_mpk_put_uint(zb_buf_t *out, uint64_t value);
+int zb_mpk_put_double(zb_buf_t *out, double value);
+int zb_mpk_put_str(zb_buf_t *out, const char *str, size_t len);
+int zb_mpk_put_bin(zb_buf_t *out, const void *bytes, size_t len);
+int zb_mpk_put_array(zb_buf_t *out, uint32_t count);
+int zb_mpk_put_map(zb_buf_t *out, uint32_t count);
+int zb_mpk_put_ext(zb_buf_t *out, int8_t type, const void *bytes, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
