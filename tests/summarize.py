@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""summarize.py JUNIT_XML... — one line: "N passed, N failed, N skipped".
+"""summarize.py [--runner-failures N] JUNIT_XML... — one line: "N passed, N failed, N skipped".
 
 Sums every <testcase> of the JUnit files given (meson's testlog.junit.xml,
 where each TAP line is a test case, and pytest's --junitxml). Missing files
 are skipped with a note, so a suite that did not run shows as fewer tests,
-never as a crash of the summary. Exit status: 1 if anything failed.
+never as a crash of the summary. --runner-failures N counts N more failures:
+runners that exited non-zero while their logs show no failing case (a crash
+between TAP lines, a build step that broke). Exit status: 1 if anything failed.
 """
 import sys
 import xml.etree.ElementTree as ET
@@ -24,8 +26,12 @@ def count(path):
     return passed, failed, skipped
 
 
-def main(paths):
+def main(args):
     totals = [0, 0, 0]
+    if args[:1] == ["--runner-failures"]:
+        totals[1] = int(args[1])
+        args = args[2:]
+    paths = args
     for path in paths:
         try:
             got = count(path)
