@@ -1,0 +1,592 @@
+/*
+ * zb_proto.c — the wire codec. See zb_proto.h and PROTOCOL.md.
+ */
+#include "zb_proto.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ==== actions ================================================================ */
+
+static const char *const s_action_names[ZB_ACTION_COUNT_] = {
+    [ZB_ACTION_UNKNOWN] = "",
+    [ZB_ACTION_PUT_EVENTS] = "PutEvents",
+    [ZB_ACTION_TEST_EVENT_PATTERN] = "TestEventPattern",
+    [ZB_ACTION_CREATE_EVENT_BUS] = "CreateEventBus",
+    [ZB_ACTION_DELETE_EVENT_BUS] = "DeleteEventBus",
+    [ZB_ACTION_DESCRIBE_EVENT_BUS] = "DescribeEventBus",
+    [ZB_ACTION_LIST_EVENT_BUSES] = "ListEventBuses",
+    [ZB_ACTION_PUT_RULE] = "PutRule",
+    [ZB_ACTION_DESCRIBE_RULE] = "DescribeRule",
+    [ZB_ACTION_LIST_RULES] = "ListRules",
+    [ZB_ACTION_DELETE_RULE] = "DeleteRule",
+    [ZB_ACTION_ENABLE_RULE] = "EnableRule",
+    [ZB_ACTION_DISABLE_RULE] = "DisableRule",
+    [ZB_ACTION_PUT_TARGETS] = "PutTargets",
+    [ZB_ACTION_REMOVE_TARGETS] = "RemoveTargets",
+    [ZB_ACTION_LIST_TARGETS_BY_RULE] = "ListTargetsByRule",
+    [ZB_ACTION_GET_METRICS] = "GetMetrics",
+};
+
+const char *zb_action_name(zb_action_t action)
+{
+    if ((int) action < 0 || action >= ZB_ACTION_COUNT_)
+        return "";
+    return s_action_names[action];
+}
+
+zb_action_t zb_action_from_name(const char *s, size_t len)
+{
+    for (int a = 1; a < ZB_ACTION_COUNT_; a++) {
+        const char *n = s_action_names[a];
+        if (strlen(n) == len && memcmp(n, s, len) == 0)
+            return (zb_action_t) a;
+    }
+    return ZB_ACTION_UNKNOWN;
+}
+
+bool zb_action_is_mutation(zb_action_t action)
+{
+    switch (action) {
+    case ZB_ACTION_CREATE_EVENT_BUS:
+    case ZB_ACTION_DELETE_EVENT_BUS:
+    case ZB_ACTION_PUT_RULE:
+    case ZB_ACTION_DELETE_RULE:
+    case ZB_ACTION_ENABLE_RULE:
+    case ZB_ACTION_DISABLE_RULE:
+    case ZB_ACTION_PUT_TARGETS:
+    case ZB_ACTION_REMOVE_TARGETS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ==== error codes ============================================================ */
+
+static const char *const s_error_names[ZB_ERR_COUNT_] = {
+    [ZB_OK] = "",
+    [ZB_ERR_SERIALIZATION] = "SerializationException",
+    [ZB_ERR_UNKNOWN_OPERATION] = "UnknownOperationException",
+    [ZB_ERR_VALIDATION] = "ValidationException",
+    [ZB_ERR_NOT_FOUND] = "ResourceNotFoundException",
+    [ZB_ERR_ALREADY_EXISTS] = "ResourceAlreadyExistsException",
+    [ZB_ERR_INVALID_PATTERN] = "InvalidEventPatternException",
+    [ZB_ERR_LIMIT_EXCEEDED] = "LimitExceededException",
+    [ZB_ERR_INTERNAL] = "InternalException",
+    [ZB_ERR_INVALID_ARGUMENT] = "InvalidArgument",
+    [ZB_ERR_MALFORMED_DETAIL] = "MalformedDetail",
+};
+
+const char *zb_error_code_name(zb_error_code_t code)
+{
+    if ((int) code < 0 || code >= ZB_ERR_COUNT_)
+        return "";
+    return s_error_names[code];
+}
+
+zb_error_code_t zb_error_code_from_name(const char *s, size_t len)
+{
+    for (int c = 1; c < ZB_ERR_COUNT_; c++) {
+        const char *n = s_error_names[c];
+        if (strlen(n) == len && memcmp(n, s, len) == 0)
+            return (zb_error_code_t) c;
+    }
+    return ZB_OK;
+}
+
+int zb_proto_fail(zb_proto_error_t *err, zb_error_code_t code, const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* ==== decoded maps =========================================================== */
+
+int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *err)
+{
+    m->count = 0;
+    zb_mpk_t c;
+    zb_mpk_init(&c, buf, len);
+    uint32_t n;
+    if (zb_mpk_read_map(&c, &n) == -1) {
+        /* Tell "valid msgpack of the wrong type" from "not msgpack". */
+        zb_mpk_t probe = c;
+        if (zb_mpk_skip(&probe, ZB_PROTO_MAX_DEPTH) == 0 && zb_mpk_at_end(&probe))
+            return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not a msgpack map.");
+        return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const char *key = NULL;
+        uint32_t klen = 0;
+        bool keyed = zb_mpk_read_str(&c, &key, &klen) == 0;
+        if (!keyed && zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH) == -1)
+            return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
+        const uint8_t *val = c.p;
+        if (zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH) == -1)
+            return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
+        if (!keyed)
+            continue;
+        zb_field_t *slot = NULL;
+        for (int k = 0; k < m->count; k++)
+            if (m->fields[k].key_len == klen && memcmp(m->fields[k].key, key, klen) == 0) {
+                slot = &m->fields[k];
+                break;
+            }
+        if (!slot) {
+            if (m->count == ZB_PROTO_MAX_FIELDS)
+                continue;
+            slot = &m->fields[m->count++];
+        }
+        slot->key = key;
+        slot->key_len = klen;
+        slot->val = val;
+        slot->val_len = (uint32_t) (c.p - val);
+    }
+    if (!zb_mpk_at_end(&c))
+        return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
+    return 0;
+}
+
+const zb_field_t *zb_map_get(const zb_map_t *m, const char *key)
+{
+    size_t klen = strlen(key);
+    for (int k = 0; k < m->count; k++)
+        if (m->fields[k].key_len == klen && memcmp(m->fields[k].key, key, klen) == 0)
+            return &m->fields[k];
+    return NULL;
+}
+
+/* Positions a cursor on a present, non-nil field. Returns 1 when absent. */
+static int s_field_cursor(const zb_map_t *m, const char *key, zb_mpk_t *c)
+{
+    const zb_field_t *f = zb_map_get(m, key);
+    if (!f)
+        return 1;
+    zb_mpk_init(c, f->val, f->val_len);
+    if (zb_mpk_peek(c) == ZB_MPK_NIL)
+        return 1;
+    return 0;
+}
+
+int zb_map_get_str(const zb_map_t *m, const char *key, const char **s, uint32_t *len)
+{
+    zb_mpk_t c;
+    int rc = s_field_cursor(m, key, &c);
+    if (rc)
+        return rc;
+    return zb_mpk_read_str(&c, s, len) == 0 ? 0 : -1;
+}
+
+int zb_map_get_bool(const zb_map_t *m, const char *key, bool *value)
+{
+    zb_mpk_t c;
+    int rc = s_field_cursor(m, key, &c);
+    if (rc)
+        return rc;
+    return zb_mpk_read_bool(&c, value) == 0 ? 0 : -1;
+}
+
+int zb_map_get_int(const zb_map_t *m, const char *key, int64_t *value)
+{
+    zb_mpk_t c;
+    int rc = s_field_cursor(m, key, &c);
+    if (rc)
+        return rc;
+    return zb_mpk_read_int(&c, value) == 0 ? 0 : -1;
+}
+
+int zb_map_require_str(const zb_map_t *m, const char *key, bool required, const char **s,
+                       uint32_t *len, zb_proto_error_t *err)
+{
+    int rc = zb_map_get_str(m, key, s, len);
+    if (rc == -1)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter %s is not valid. Reason: %s must be a string.", key, key);
+    if (rc == 1 && required)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter %s is not valid. Reason: %s is a required argument.", key,
+                             key);
+    return rc;
+}
+
+/* ==== requests =============================================================== */
+
+int zb_request_decode(zb_request_t *req, const void *body, size_t len, zb_proto_error_t *err)
+{
+    req->action = ZB_ACTION_UNKNOWN;
+    req->action_name = NULL;
+    req->action_name_len = 0;
+    req->request_id = NULL;
+    req->request_id_len = 0;
+    if (zb_map_decode(&req->map, body, len, err) == -1)
+        return -1;
+    const zb_field_t *rid = zb_map_get(&req->map, "RequestId");
+    if (rid) {
+        req->request_id = rid->val;
+        req->request_id_len = rid->val_len;
+    }
+    if (zb_map_get_str(&req->map, "Action", &req->action_name, &req->action_name_len) != 0)
+        return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Action is a required field.");
+    req->action = zb_action_from_name(req->action_name, req->action_name_len);
+    if (req->action == ZB_ACTION_UNKNOWN) {
+        /* Quote at most 64 bytes of a hostile name, printable ASCII only. */
+        char shown[65];
+        uint32_t n = req->action_name_len < 64 ? req->action_name_len : 64;
+        for (uint32_t i = 0; i < n; i++) {
+            char ch = req->action_name[i];
+            shown[i] = (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+        }
+        shown[n] = '\0';
+        return zb_proto_fail(err, ZB_ERR_UNKNOWN_OPERATION, "Unknown action: %s.", shown);
+    }
+    return 0;
+}
+
+int zb_put_cstr(zb_buf_t *out, const char *s)
+{
+    return zb_mpk_put_str(out, s, strlen(s));
+}
+
+int zb_request_begin(zb_buf_t *out, zb_action_t action, uint32_t nfields,
+                     const void *request_id, size_t request_id_len)
+{
+    if (zb_mpk_put_map(out, nfields + 1 + (request_id ? 1 : 0)) == -1
+        || zb_put_cstr(out, "Action") == -1 || zb_put_cstr(out, zb_action_name(action)) == -1)
+        return -1;
+    if (request_id
+        && (zb_put_cstr(out, "RequestId") == -1
+            || zb_buf_append(out, request_id, request_id_len) == -1))
+        return -1;
+    return 0;
+}
+
+/* ==== replies ================================================================ */
+
+static int s_put_request_id(zb_buf_t *out, const zb_request_t *req)
+{
+    if (zb_put_cstr(out, "RequestId") == -1)
+        return -1;
+    return zb_buf_append(out, req->request_id, req->request_id_len);
+}
+
+int zb_reply_begin(zb_buf_t *out, const zb_request_t *req, uint32_t nfields)
+{
+    bool rid = req && req->request_id;
+    if (zb_mpk_put_map(out, nfields + (rid ? 1 : 0)) == -1)
+        return -1;
+    return rid ? s_put_request_id(out, req) : 0;
+}
+
+int zb_reply_error(zb_buf_t *out, const zb_request_t *req, zb_error_code_t code,
+                   const char *message)
+{
+    if (zb_reply_begin(out, req, 1) == -1 || zb_put_cstr(out, "Error") == -1
+        || zb_mpk_put_map(out, 2) == -1 || zb_put_cstr(out, "Code") == -1
+        || zb_put_cstr(out, zb_error_code_name(code)) == -1
+        || zb_put_cstr(out, "Message") == -1 || zb_put_cstr(out, message) == -1)
+        return -1;
+    return 0;
+}
+
+int zb_reply_decode(zb_map_t *m, const void *body, size_t len, zb_proto_error_t *err)
+{
+    zb_proto_error_t local;
+    if (!err)
+        err = &local;
+    err->code = ZB_OK;
+    err->message[0] = '\0';
+    if (zb_map_decode(m, body, len, err) == -1)
+        return -1;
+    const zb_field_t *e = zb_map_get(m, "Error");
+    if (!e)
+        return 0;
+    zb_map_t em;
+    if (zb_map_decode(&em, e->val, e->val_len, NULL) == -1)
+        return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Error is not a map."), 0;
+    const char *s;
+    uint32_t n;
+    err->code = ZB_ERR_INTERNAL;
+    if (zb_map_get_str(&em, "Code", &s, &n) == 0) {
+        zb_error_code_t code = zb_error_code_from_name(s, n);
+        if (code != ZB_OK)
+            err->code = code;
+    }
+    if (zb_map_get_str(&em, "Message", &s, &n) == 0)
+        snprintf(err->message, sizeof err->message, "%.*s", (int) n, s);
+    return 0;
+}
+
+/* ==== envelope =============================================================== */
+
+int zb_envelope_begin(zb_buf_t *out, const zb_envelope_t *env)
+{
+    /* One reserve up front so the appends below cannot fail half-way on a
+     * short buffer; the total is bounded by the string lengths. */
+    size_t need = 64 + ZB_UUID_LEN + ZB_TIME_LEN + env->detail_type_len + env->source_len
+                  + env->account_len + env->region_len + env->resources_len + 9 * 5;
+    if (zb_buf_reserve(out, need) == -1)
+        return -1;
+    zb_mpk_put_map(out, 9);
+    zb_put_cstr(out, "version");
+    zb_put_cstr(out, "0");
+    zb_put_cstr(out, "id");
+    zb_mpk_put_str(out, env->id, ZB_UUID_LEN);
+    zb_put_cstr(out, "detail-type");
+    zb_mpk_put_str(out, env->detail_type, env->detail_type_len);
+    zb_put_cstr(out, "source");
+    zb_mpk_put_str(out, env->source, env->source_len);
+    zb_put_cstr(out, "account");
+    zb_mpk_put_str(out, env->account, env->account_len);
+    zb_put_cstr(out, "time");
+    zb_mpk_put_str(out, env->time, ZB_TIME_LEN);
+    zb_put_cstr(out, "region");
+    zb_mpk_put_str(out, env->region, env->region_len);
+    zb_put_cstr(out, "resources");
+    if (env->resources)
+        zb_buf_append(out, env->resources, env->resources_len);
+    else
+        zb_mpk_put_array(out, 0);
+    return zb_put_cstr(out, "detail");
+}
+
+static int s_view_str(const zb_map_t *m, const char *key, const char **s, uint32_t *len)
+{
+    return zb_map_get_str(m, key, s, len) == 0 ? 0 : -1;
+}
+
+int zb_envelope_decode(zb_envelope_view_t *v, const void *buf, size_t len)
+{
+    zb_map_t m;
+    if (zb_map_decode(&m, buf, len, NULL) == -1)
+        return -1;
+    if (s_view_str(&m, "version", &v->version, &v->version_len) == -1
+        || s_view_str(&m, "id", &v->id, &v->id_len) == -1
+        || s_view_str(&m, "detail-type", &v->detail_type, &v->detail_type_len) == -1
+        || s_view_str(&m, "source", &v->source, &v->source_len) == -1
+        || s_view_str(&m, "account", &v->account, &v->account_len) == -1
+        || s_view_str(&m, "time", &v->time, &v->time_len) == -1
+        || s_view_str(&m, "region", &v->region, &v->region_len) == -1)
+        return -1;
+    const zb_field_t *r = zb_map_get(&m, "resources");
+    const zb_field_t *d = zb_map_get(&m, "detail");
+    if (!r || !d)
+        return -1;
+    zb_mpk_t c;
+    uint32_t n;
+    zb_mpk_init(&c, r->val, r->val_len);
+    if (zb_mpk_read_array(&c, &n) == -1)
+        return -1;
+    zb_mpk_init(&c, d->val, d->val_len);
+    if (zb_mpk_read_map(&c, &n) == -1)
+        return -1;
+    v->resources = r->val;
+    v->resources_len = r->val_len;
+    v->detail = d->val;
+    v->detail_len = d->val_len;
+    return 0;
+}
+
+/* ==== ids and times ========================================================== */
+
+static uint64_t s_xs128p(uint64_t s[2])
+{
+    uint64_t a = s[0];
+    const uint64_t b = s[1];
+    s[0] = b;
+    a ^= a << 23;
+    s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+    return s[1] + b;
+}
+
+void zb_uuid7_init(zb_uuid7_t *gen)
+{
+    memset(gen, 0, sizeof *gen);
+    if (getrandom(gen->rng, sizeof gen->rng, GRND_NONBLOCK) != (ssize_t) sizeof gen->rng) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gen->rng[0] = (uint64_t) ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t) getpid();
+        gen->rng[1] = (uint64_t) ts.tv_sec * 0xbf58476d1ce4e5b9ull;
+    }
+    if (gen->rng[0] == 0 && gen->rng[1] == 0)
+        gen->rng[1] = 1;
+}
+
+void zb_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1])
+{
+    /* Within one millisecond the 12-bit counter orders ids; if it runs out,
+     * or the clock steps back, borrow the next millisecond instead so ids
+     * from one generator stay strictly increasing. */
+    if (now_ms > gen->last_ms) {
+        gen->last_ms = now_ms;
+        gen->counter = (uint32_t) (s_xs128p(gen->rng) & 0x1ff); /* leave room to count */
+    }
+    else if (++gen->counter > 0xfff) {
+        gen->last_ms++;
+        gen->counter = 0;
+    }
+    uint64_t r = s_xs128p(gen->rng);
+    uint8_t b[16];
+    uint64_t ms = gen->last_ms;
+    for (int i = 0; i < 6; i++)
+        b[i] = (uint8_t) (ms >> (40 - 8 * i));
+    b[6] = (uint8_t) (0x70 | ((gen->counter >> 8) & 0x0f));
+    b[7] = (uint8_t) (gen->counter & 0xff);
+    b[8] = (uint8_t) (0x80 | ((r >> 56) & 0x3f));
+    for (int i = 9; i < 16; i++)
+        b[i] = (uint8_t) (r >> (8 * (15 - i)));
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil). */
+static int64_t s_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned) (y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t) doe - 719468;
+}
+
+void zb_time_format(int64_t t, char out[ZB_TIME_LEN + 1])
+{
+    int64_t days = t / 86400, secs = t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    /* civil_from_days */
+    int64_t z = days + 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned) (z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t) yoe + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    if (y < 0 || y > 9999)
+        y = y < 0 ? 0 : 9999;
+    /* By hand: snprintf cannot prove the width to the compiler, and this
+     * runs once per second of event time. */
+    unsigned f[6] = { (unsigned) y, m, d, (unsigned) (secs / 3600), (unsigned) (secs / 60 % 60),
+                      (unsigned) (secs % 60) };
+    static const char seps[6] = { '-', '-', 'T', ':', ':', 'Z' };
+    char *o = out;
+    for (int i = 0; i < 6; i++) {
+        if (i == 0) {
+            *o++ = (char) ('0' + f[0] / 1000);
+            *o++ = (char) ('0' + f[0] / 100 % 10);
+        }
+        *o++ = (char) ('0' + f[i] / 10 % 10);
+        *o++ = (char) ('0' + f[i] % 10);
+        *o++ = seps[i];
+    }
+    *o = '\0';
+}
+
+static int s_digits(const char *s, int n, int *value)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *value = v;
+    return 0;
+}
+
+int zb_time_parse(const char *s, size_t len, int64_t *unix_seconds)
+{
+    int y, mo, d, h, mi, se;
+    if (len < 20 || s_digits(s, 4, &y) || s[4] != '-' || s_digits(s + 5, 2, &mo) || s[7] != '-'
+        || s_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+        || s_digits(s + 11, 2, &h) || s[13] != ':' || s_digits(s + 14, 2, &mi) || s[16] != ':'
+        || s_digits(s + 17, 2, &se))
+        return -1;
+    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap)
+        || h > 23 || mi > 59 || se > 60)
+        return -1;
+    size_t i = 19;
+    if (i < len && s[i] == '.') {
+        i++;
+        size_t start = i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return -1;
+    }
+    int offset = 0;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z'))
+        i++;
+    else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int oh, om;
+        if (s_digits(s + i + 1, 2, &oh) || s_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        offset = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
+        i += 6;
+    }
+    else
+        return -1;
+    if (i != len)
+        return -1;
+    if (se == 60)
+        se = 59; /* a leap second maps onto the second before it */
+    *unix_seconds = s_days_from_civil(y, (unsigned) mo, (unsigned) d) * 86400 + h * 3600
+                    + mi * 60 + se - offset;
+    return 0;
+}
+
+int zb_time_from_ext(const uint8_t *p, uint32_t len, int64_t *unix_seconds)
+{
+    if (len == 4) {
+        *unix_seconds = (int64_t) (((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+                                   | ((uint32_t) p[2] << 8) | p[3]);
+        return 0;
+    }
+    uint64_t v = 0;
+    if (len == 8) {
+        for (int i = 0; i < 8; i++)
+            v = (v << 8) | p[i];
+        uint32_t nsec = (uint32_t) (v >> 34);
+        if (nsec > 999999999u)
+            return -1;
+        *unix_seconds = (int64_t) (v & 0x3ffffffffull);
+        return 0;
+    }
+    if (len == 12) {
+        uint32_t nsec = ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+                        | ((uint32_t) p[2] << 8) | p[3];
+        if (nsec > 999999999u)
+            return -1;
+        for (int i = 4; i < 12; i++)
+            v = (v << 8) | p[i];
+        *unix_seconds = (int64_t) v;
+        return 0;
+    }
+    return -1;
+}
