@@ -502,3 +502,35 @@ int zb_json_put_string(zb_buf_t *out, const char *s, size_t len)
         return -1;
     return zb_buf_append_byte(out, '"');
 }
+
+int zb_json_write(zb_buf_t *out, const zb_json_t *v)
+{
+    switch (v->type) {
+    case ZB_JSON_NULL:
+        return zb_buf_append(out, "null", 4);
+    case ZB_JSON_TRUE:
+        return zb_buf_append(out, "true", 4);
+    case ZB_JSON_FALSE:
+        return zb_buf_append(out, "false", 5);
+    case ZB_JSON_NUMBER:
+        return zb_buf_append(out, v->str, v->len);
+    case ZB_JSON_STRING:
+        return zb_json_put_string(out, v->str, v->len);
+    case ZB_JSON_ARRAY:
+    case ZB_JSON_OBJECT: {
+        bool obj = v->type == ZB_JSON_OBJECT;
+        if (zb_buf_append_byte(out, obj ? '{' : '[') != 0)
+            return -1;
+        for (const zb_json_t *m = v->child; m; m = m->next) {
+            if (m != v->child && zb_buf_append_byte(out, ',') != 0)
+                return -1;
+            if (obj && (zb_json_put_string(out, m->key, m->key_len) != 0 || zb_buf_append_byte(out, ':') != 0))
+                return -1;
+            if (zb_json_write(out, m) != 0)
+                return -1;
+        }
+        return zb_buf_append_byte(out, obj ? '}' : ']');
+    }
+    }
+    return -1;
+}

@@ -87,6 +87,10 @@ bool zb_utf8_valid(const char *s, size_t len);
  * bytes s[0..len) (assumed valid UTF-8). */
 int zb_json_put_string(zb_buf_t *out, const char *s, size_t len);
 
+/* Appends `v` as compact JSON text. Numbers keep their original spelling;
+ * object members come out in tree order (after last-wins deduplication). */
+int zb_json_write(zb_buf_t *out, const zb_json_t *v);
+
 int zb_json_to_msgpack(const char *text, size_t len, zb_buf_t *out, zb_json_error_t *err);
 int zb_msgpack_to_json(const void *buf, size_t len, zb_buf_t *out, zb_json_error_t *err);
 

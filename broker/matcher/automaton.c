@@ -1,0 +1,392 @@
+/*
+ * automaton.c — the shared automaton: field-path states, each with its value
+ * index, and the conditions and subrules that rules install into it.
+ *
+ * Installing a rule adds hash keys and list entries; removing it takes
+ * exactly those away and frees states nobody uses any more, so a long
+ * add/remove history leaves no residue.
+ */
+#include "matcher_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STATE(m, i) MT_AT((m)->states, mt_state_t, i)
+#define COND(m, i) MT_AT((m)->conds, mt_cond_t, i)
+#define SUB(m, i) MT_AT((m)->subs, mt_sub_t, i)
+#define RULE(m, i) MT_AT((m)->rules, mt_rule_t, i)
+
+uint32_t mt_child(const zb_matcher_t *m, uint32_t parent, const char *name, size_t len)
+{
+    uint64_t h = mt_hash(parent, MT_TAG_FIELD, name, len);
+    const mt_hentry_t *e = mt_hmap_find(&m->map, h, parent, MT_TAG_FIELD, name, len);
+    return e ? e->vals[0] : MT_NONE;
+}
+
+/* The child state of `parent` named `name`, created if needed. */
+static uint32_t s_child_make(zb_matcher_t *m, uint32_t parent, const char *name, uint32_t len)
+{
+    uint32_t st = mt_child(m, parent, name, len);
+    if (st != MT_NONE)
+        return st;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return MT_NONE;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    st = mt_table_alloc(&m->states);
+    if (st == MT_NONE) {
+        free(copy);
+        return MT_NONE;
+    }
+    if (mt_hmap_add(&m->map, parent, MT_TAG_FIELD, name, len, st) != 0) {
+        free(copy);
+        mt_table_release(&m->states, st);
+        return MT_NONE;
+    }
+    mt_state_t *s = STATE(m, st);
+    s->in_use = true;
+    s->parent = parent;
+    s->name = copy;
+    s->name_len = len;
+    STATE(m, parent)->refs++;
+    STATE(m, parent)->n_children++;
+    return st;
+}
+
+/* Drops one reference; frees the state (and then maybe its parent) when
+ * nothing refers to it. The root is never freed. */
+static void s_state_unref(zb_matcher_t *m, uint32_t st)
+{
+    while (st != 0) {
+        mt_state_t *s = STATE(m, st);
+        if (--s->refs > 0)
+            return;
+        uint32_t parent = s->parent;
+        mt_hmap_remove(&m->map, parent, MT_TAG_FIELD, s->name, s->name_len, st);
+        free(s->name);
+        free(s->pfx.v);
+        free(s->sfx.v);
+        free(s->pfx_eic.v);
+        free(s->sfx_eic.v);
+        free(s->slow);
+        mt_table_release(&m->states, st);
+        STATE(m, parent)->n_children--;
+        st = parent;
+    }
+    STATE(m, 0)->refs--;
+}
+
+static int s_lenset_add(mt_lenset_t *ls, uint32_t len)
+{
+    uint32_t i = 0;
+    while (i < ls->n && ls->v[i].len < len)
+        i++;
+    if (i < ls->n && ls->v[i].len == len) {
+        ls->v[i].count++;
+        return 0;
+    }
+    if (ls->n == ls->cap) {
+        uint32_t cap = ls->cap ? ls->cap * 2 : 4;
+        mt_lenent_t *v = realloc(ls->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        ls->v = v;
+        ls->cap = cap;
+    }
+    memmove(&ls->v[i + 1], &ls->v[i], (ls->n - i) * sizeof *ls->v);
+    ls->v[i].len = len;
+    ls->v[i].count = 1;
+    ls->n++;
+    return 0;
+}
+
+static void s_lenset_del(mt_lenset_t *ls, uint32_t len)
+{
+    for (uint32_t i = 0; i < ls->n; i++) {
+        if (ls->v[i].len != len)
+            continue;
+        if (--ls->v[i].count == 0) {
+            memmove(&ls->v[i], &ls->v[i + 1], (ls->n - i - 1) * sizeof *ls->v);
+            ls->n--;
+        }
+        return;
+    }
+}
+
+static mt_lenset_t *s_lenset_for(mt_state_t *s, uint8_t tag)
+{
+    switch (tag) {
+    case MT_TAG_PREFIX: return &s->pfx;
+    case MT_TAG_SUFFIX: return &s->sfx;
+    case MT_TAG_PREFIX_EIC: return &s->pfx_eic;
+    case MT_TAG_SUFFIX_EIC: return &s->sfx_eic;
+    default: return NULL;
+    }
+}
+
+static void s_slow_flags(mt_state_t *s)
+{
+    s->slow_needs_fold = false;
+    s->slow_needs_ip = false;
+    for (uint32_t i = 0; i < s->n_slow; i++) {
+        if (s->slow[i].alt->kind == MT_K_AB_EIC)
+            s->slow_needs_fold = true;
+        if (s->slow[i].alt->kind == MT_K_CIDR)
+            s->slow_needs_ip = true;
+    }
+}
+
+static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, const mt_alt_t *a)
+{
+    if (a->kind == MT_K_EXISTS_FALSE)
+        return 0;
+    if (a->kind == MT_K_HASHED) {
+        mt_lenset_t *ls = s_lenset_for(STATE(m, st), a->tag);
+        if (ls && s_lenset_add(ls, a->len) != 0)
+            return -1;
+        if (mt_hmap_add(&m->map, st, a->tag, a->bytes, a->len, cond) != 0) {
+            if (ls)
+                s_lenset_del(ls, a->len);
+            return -1;
+        }
+        mt_state_t *s = STATE(m, st);
+        if (a->tag == MT_TAG_EIC)
+            s->n_eic++;
+        else if (!ls)
+            s->n_hashed++;
+        return 0;
+    }
+    mt_state_t *s = STATE(m, st);
+    if (s->n_slow == s->cap_slow) {
+        uint32_t cap = s->cap_slow ? s->cap_slow * 2 : 4;
+        mt_slow_t *v = realloc(s->slow, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->slow = v;
+        s->cap_slow = cap;
+    }
+    s->slow[s->n_slow].cond = cond;
+    s->slow[s->n_slow].alt = a;
+    s->n_slow++;
+    s_slow_flags(s);
+    return 0;
+}
+
+static void s_alt_uninstall(zb_matcher_t *m, uint32_t st, uint32_t cond, const mt_alt_t *a)
+{
+    mt_state_t *s = STATE(m, st);
+    if (a->kind == MT_K_EXISTS_FALSE)
+        return;
+    if (a->kind == MT_K_HASHED) {
+        mt_hmap_remove(&m->map, st, a->tag, a->bytes, a->len, cond);
+        mt_lenset_t *ls = s_lenset_for(s, a->tag);
+        if (ls)
+            s_lenset_del(ls, a->len);
+        else if (a->tag == MT_TAG_EIC)
+            s->n_eic--;
+        else
+            s->n_hashed--;
+        return;
+    }
+    for (uint32_t i = 0; i < s->n_slow; i++) {
+        if (s->slow[i].alt == a && s->slow[i].cond == cond) {
+            /* keep order: matching results do not depend on it, but a
+             * stable order keeps behaviour reproducible */
+            memmove(&s->slow[i], &s->slow[i + 1], (s->n_slow - i - 1) * sizeof *s->slow);
+            s->n_slow--;
+            break;
+        }
+    }
+    s_slow_flags(s);
+}
+
+/* Removes everything rule `slot` installed. Tolerates a partial install:
+ * ids still MT_NONE and alternatives past n_installed are skipped. */
+void mt_uninstall(zb_matcher_t *m, uint32_t slot)
+{
+    mt_rule_t *r = RULE(m, slot);
+    mt_pattern_t *pat = r->pat;
+    if (r->subs) {
+        for (uint32_t j = 0; j < pat->n_conjs; j++) {
+            uint32_t sid = r->subs[j];
+            if (sid == MT_NONE)
+                continue;
+            mt_sub_t *sub = SUB(m, sid);
+            for (uint32_t k = 0; k < sub->n_conds; k++) {
+                mt_cond_t *c = COND(m, sub->conds[k]);
+                for (uint32_t q = 0; q < c->n_subs; q++)
+                    if (c->subs[q] == sid) {
+                        c->subs[q] = c->subs[--c->n_subs];
+                        break;
+                    }
+            }
+            if (sub->always_pos != MT_NONE) {
+                uint32_t last = m->always[--m->n_always];
+                m->always[sub->always_pos] = last;
+                SUB(m, last)->always_pos = sub->always_pos;
+            }
+            free(sub->conds);
+            mt_table_release(&m->subs, sid);
+        }
+    }
+    if (r->conds) {
+        for (uint32_t i = 0; i < pat->n_leaves; i++) {
+            uint32_t cid = r->conds[i];
+            if (cid == MT_NONE)
+                continue;
+            mt_cond_t *c = COND(m, cid);
+            const mt_leaf_t *leaf = &pat->leaves[i];
+            for (uint32_t k = 0; k < c->n_installed; k++)
+                s_alt_uninstall(m, c->state, cid, &leaf->alts[k]);
+            if (c->absent_ok)
+                STATE(m, c->state)->n_absent--;
+            uint32_t st = c->state;
+            free(c->subs);
+            mt_table_release(&m->conds, cid);
+            s_state_unref(m, st);
+        }
+    }
+    free(r->conds);
+    free(r->subs);
+    r->conds = NULL;
+    r->subs = NULL;
+}
+
+/* Installs rule `slot`'s compiled pattern: one condition per leaf (on the
+ * state of its path), one subrule per AND-list. On failure (memory) the
+ * partial install is undone and -1 returned. */
+int mt_install(zb_matcher_t *m, uint32_t slot)
+{
+    mt_pattern_t *pat = RULE(m, slot)->pat;
+    uint32_t *conds = malloc((pat->n_leaves + 1) * sizeof *conds);
+    uint32_t *subs = malloc((pat->n_conjs + 1) * sizeof *subs);
+    if (!conds || !subs) {
+        free(conds);
+        free(subs);
+        return -1;
+    }
+    for (uint32_t i = 0; i < pat->n_leaves; i++)
+        conds[i] = MT_NONE;
+    for (uint32_t j = 0; j < pat->n_conjs; j++)
+        subs[j] = MT_NONE;
+    RULE(m, slot)->conds = conds;
+    RULE(m, slot)->subs = subs;
+
+    for (uint32_t i = 0; i < pat->n_leaves; i++) {
+        const mt_leaf_t *leaf = &pat->leaves[i];
+        /* Walk the path, creating states; each level holds one reference
+         * to the next via refs, the condition holds one on its state. */
+        uint32_t st = 0;
+        for (uint32_t d = 0; d < leaf->depth; d++) {
+            uint32_t next = s_child_make(m, st, leaf->path[d], leaf->path_len[d]);
+            if (next == MT_NONE) {
+                /* states created so far with no reference get freed here */
+                if (st != 0 && STATE(m, st)->refs == 0) {
+                    STATE(m, st)->refs = 1;
+                    s_state_unref(m, st);
+                }
+                goto fail;
+            }
+            st = next;
+        }
+        uint32_t cid = mt_table_alloc(&m->conds);
+        if (cid == MT_NONE) {
+            if (STATE(m, st)->refs == 0) {
+                STATE(m, st)->refs = 1;
+                s_state_unref(m, st);
+            }
+            goto fail;
+        }
+        mt_cond_t *c = COND(m, cid);
+        c->in_use = true;
+        c->state = st;
+        c->rule = slot;
+        c->absent_ok = leaf->absent_ok;
+        c->has_positive = leaf->has_positive;
+        STATE(m, st)->refs++;
+        if (c->absent_ok)
+            STATE(m, st)->n_absent++;
+        conds[i] = cid;
+        for (uint32_t k = 0; k < leaf->n_alts; k++) {
+            if (s_alt_install(m, st, cid, &leaf->alts[k]) != 0)
+                goto fail;
+            COND(m, cid)->n_installed++;
+        }
+    }
+    for (uint32_t j = 0; j < pat->n_conjs; j++) {
+        uint32_t sid = mt_table_alloc(&m->subs);
+        if (sid == MT_NONE)
+            goto fail;
+        subs[j] = sid;
+        mt_sub_t *sub = SUB(m, sid);
+        sub->in_use = true;
+        sub->rule = slot;
+        sub->always_pos = MT_NONE;
+        uint32_t n = pat->conj_len[j];
+        sub->conds = malloc((n + 1) * sizeof *sub->conds);
+        if (!sub->conds)
+            goto fail;
+        /* Required conditions (must be present) first, absence-tolerant
+         * ones after: the search picks positions for the first group and
+         * then checks the second against them. */
+        uint32_t k = 0;
+        for (uint32_t q = 0; q < n; q++) {
+            uint32_t cid = conds[pat->conjs[j][q]];
+            if (!COND(m, cid)->absent_ok)
+                sub->conds[k++] = cid;
+        }
+        sub->n_req = k;
+        for (uint32_t q = 0; q < n; q++) {
+            uint32_t cid = conds[pat->conjs[j][q]];
+            if (COND(m, cid)->absent_ok)
+                sub->conds[k++] = cid;
+        }
+        sub->n_conds = k;
+        for (uint32_t q = 0; q < k; q++) {
+            mt_cond_t *c = COND(m, sub->conds[q]);
+            bool dup = false;
+            for (uint32_t z = 0; z < c->n_subs; z++)
+                dup |= c->subs[z] == sid;
+            if (dup)
+                continue;
+            if (c->n_subs == c->cap_subs) {
+                uint32_t cap = c->cap_subs ? c->cap_subs * 2 : 1;
+                uint32_t *v = realloc(c->subs, cap * sizeof *v);
+                if (!v)
+                    goto fail;
+                c->subs = v;
+                c->cap_subs = cap;
+            }
+            c->subs[c->n_subs++] = sid;
+        }
+        if (sub->n_req == 0) {
+            if (m->n_always == m->cap_always) {
+                uint32_t cap = m->cap_always ? m->cap_always * 2 : 8;
+                uint32_t *v = realloc(m->always, cap * sizeof *v);
+                if (!v)
+                    goto fail;
+                m->always = v;
+                m->cap_always = cap;
+            }
+            sub->always_pos = m->n_always;
+            m->always[m->n_always++] = sid;
+        }
+    }
+    return 0;
+fail:
+    mt_uninstall(m, slot);
+    return -1;
+}
+
+bool mt_state_wants_value(const zb_matcher_t *m, uint32_t st)
+{
+    const mt_state_t *s = MT_AT(m->states, mt_state_t, st);
+    return s->n_hashed || s->n_eic || s->n_slow || s->n_absent || s->pfx.n || s->sfx.n ||
+           s->pfx_eic.n || s->sfx_eic.n;
+}
+
+bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
+{
+    return MT_AT(m->states, mt_state_t, st)->n_children > 0;
+}

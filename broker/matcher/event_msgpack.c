@@ -1,0 +1,138 @@
+/*
+ * event_msgpack.c — reads a msgpack event (zbridge's native form) and feeds
+ * the fields some rule names to the match context. Same model as
+ * event_json.c: map keys must be strings; integers and floats are numbers;
+ * bin and ext values count as present but match no typed matcher.
+ */
+#include "matcher_int.h"
+
+#include "mpk.h"
+
+#include <stdio.h>
+
+typedef struct {
+    zb_mpk_t cur;
+    zb_match_ctx_t *ctx;
+    const zb_matcher_t *m;
+    zb_matcher_error_t *err;
+    int depth;
+} s_rd_t;
+
+static int s_fail(s_rd_t *rd, const char *what)
+{
+    if (rd->err) {
+        snprintf(rd->err->message, sizeof rd->err->message, "Event is not valid msgpack: %s", what);
+        rd->err->path[0] = '\0';
+        rd->err->offset = (long) zb_mpk_offset(&rd->cur);
+    }
+    return -1;
+}
+
+static int s_skip(s_rd_t *rd)
+{
+    if (zb_mpk_skip(&rd->cur, MT_MAX_DEPTH - rd->depth) != 0)
+        return s_fail(rd, "truncated, invalid or nested deeper than 64 levels");
+    return 0;
+}
+
+static int s_value(s_rd_t *rd, uint32_t st);
+
+static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
+{
+    if (++rd->depth > MT_MAX_DEPTH)
+        return s_fail(rd, "nesting deeper than 64 levels");
+    bool children = mt_state_has_children(rd->m, st);
+    for (uint32_t i = 0; i < count; i++) {
+        const char *k;
+        uint32_t klen;
+        if (zb_mpk_read_str(&rd->cur, &k, &klen) != 0)
+            return s_fail(rd, "map key is not a string");
+        uint32_t child = children ? mt_child(rd->m, st, k, klen) : MT_NONE;
+        if ((child == MT_NONE ? s_skip(rd) : s_value(rd, child)) != 0)
+            return -1;
+    }
+    rd->depth--;
+    return 0;
+}
+
+static int s_value(s_rd_t *rd, uint32_t st)
+{
+    const uint8_t *at = rd->cur.p;
+    zb_mpk_item_t it;
+    if (zb_mpk_read(&rd->cur, &it) != 0)
+        return s_fail(rd, "truncated or invalid value");
+    bool wants = mt_state_wants_value(rd->m, st);
+    mt_value_t v = {0};
+    switch (it.type) {
+    case ZB_MPK_MAP:
+        if (mt_state_has_children(rd->m, st))
+            return s_map(rd, st, it.v.count);
+        rd->cur.p = at;
+        return s_skip(rd);
+    case ZB_MPK_ARRAY:
+        if (!wants && !mt_state_has_children(rd->m, st)) {
+            rd->cur.p = at;
+            return s_skip(rd);
+        }
+        if (++rd->depth > MT_MAX_DEPTH)
+            return s_fail(rd, "nesting deeper than 64 levels");
+        if (it.v.count > 0) {
+            if (mt_ctx_push_array(rd->ctx) != 0)
+                return s_fail(rd, "out of memory");
+            for (uint32_t i = 0; i < it.v.count; i++) {
+                mt_ctx_set_index(rd->ctx, i);
+                if (s_value(rd, st) != 0)
+                    return -1;
+            }
+            mt_ctx_pop_array(rd->ctx);
+        }
+        rd->depth--;
+        return 0;
+    case ZB_MPK_STR:
+        v.type = MT_V_STR;
+        v.s = (const char *) it.v.raw.ptr;
+        v.len = it.v.raw.len;
+        break;
+    case ZB_MPK_NIL:
+        v.type = MT_V_NULL;
+        break;
+    case ZB_MPK_BOOL:
+        v.type = it.v.b ? MT_V_TRUE : MT_V_FALSE;
+        break;
+    case ZB_MPK_INT:
+        v.type = MT_V_NUM;
+        v.num = (double) it.v.i;
+        break;
+    case ZB_MPK_UINT:
+        v.type = MT_V_NUM;
+        v.num = (double) it.v.u;
+        break;
+    case ZB_MPK_FLOAT:
+        v.type = MT_V_NUM;
+        v.num = it.v.f;
+        break;
+    case ZB_MPK_BIN:
+    case ZB_MPK_EXT:
+        v.type = MT_V_OTHER;
+        break;
+    }
+    if (wants)
+        mt_ctx_value(rd->ctx, st, &v);
+    return 0;
+}
+
+int mt_event_msgpack(zb_match_ctx_t *ctx, const void *buf, size_t len, zb_matcher_error_t *err)
+{
+    s_rd_t rd = {.ctx = ctx, .m = ctx->m, .err = err};
+    zb_mpk_init(&rd.cur, buf, len);
+    uint32_t count;
+    if (zb_mpk_read_map(&rd.cur, &count) != 0)
+        return s_fail(&rd, "the event must be a map");
+    if (s_map(&rd, 0, count) != 0)
+        return -1;
+    if (!zb_mpk_at_end(&rd.cur))
+        return s_fail(&rd, "trailing bytes after the event");
+    if (ctx->oom)
+        return s_fail(&rd, "out of memory");
+    return 0;
+}

@@ -1,0 +1,501 @@
+/*
+ * match.c — per-event matching: collect hits with their array positions,
+ * then decide which subrules hold with array-consistent positions.
+ *
+ * Array consistency (aws/event-ruler's ArrayMembership idea): every leaf
+ * value carries the list of (array id, element index) pairs on its way from
+ * the top of the event. Two hits are compatible unless they pass through
+ * the same array at different indexes. Because arrays nest, both lists run
+ * through the same arrays up to the first one where they differ, and from
+ * there on through disjoint arrays, so comparing the lists from the top
+ * until the first different array decides it.
+ *
+ * All scratch lives in the context and only grows; the steady state
+ * allocates nothing.
+ */
+#include "matcher_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STATE(m, i) MT_AT((m)->states, mt_state_t, i)
+#define COND(m, i) MT_AT((m)->conds, mt_cond_t, i)
+#define SUB(m, i) MT_AT((m)->subs, mt_sub_t, i)
+#define RULE(m, i) MT_AT((m)->rules, mt_rule_t, i)
+
+zb_match_ctx_t *zb_match_ctx_new(void)
+{
+    zb_match_ctx_t *ctx = calloc(1, sizeof *ctx);
+    return ctx;
+}
+
+void zb_match_ctx_destroy(zb_match_ctx_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zb_match_ctx_t *c = *self_p;
+    free(c->stack);
+    free(c->pool);
+    free(c->occ);
+    free(c->cond_head);
+    free(c->cond_stamp);
+    free(c->cond_vstamp);
+    free(c->touched);
+    free(c->state_head);
+    free(c->state_stamp);
+    free(c->sub_stamp);
+    free(c->cands);
+    free(c->rule_stamp);
+    free(c->ids);
+    free(c->chosen);
+    free(c->text);
+    free(c->fold);
+    free(c);
+    *self_p = NULL;
+}
+
+/* Grows *v (elements of `elem` bytes) to hold at least `need`; new memory
+ * is zeroed. */
+static int s_grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*v, (size_t) n * elem);
+    if (!p)
+        return -1;
+    memset((char *) p + (size_t) *cap * elem, 0, (size_t) (n - *cap) * elem);
+    *v = p;
+    *cap = n;
+    return 0;
+}
+
+/* Per-id arrays share one capacity; grow them together. */
+static int s_grow_ids(uint32_t **a, uint32_t **b, uint32_t **c, uint32_t *cap, uint32_t need)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    uint32_t **arr[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        if (!arr[i])
+            continue;
+        uint32_t *p = realloc(*arr[i], (size_t) n * sizeof *p);
+        if (!p)
+            return -1;
+        memset(p + *cap, 0, (size_t) (n - *cap) * sizeof *p);
+        *arr[i] = p;
+    }
+    *cap = n;
+    return 0;
+}
+
+char *mt_ctx_text(zb_match_ctx_t *ctx, size_t n)
+{
+    if (n > ctx->cap_text) {
+        size_t cap = ctx->cap_text ? ctx->cap_text : 256;
+        while (cap < n)
+            cap *= 2;
+        char *p = realloc(ctx->text, cap);
+        if (!p)
+            return NULL;
+        ctx->text = p;
+        ctx->cap_text = cap;
+    }
+    return ctx->text;
+}
+
+static char *s_fold_buf(zb_match_ctx_t *ctx, size_t n)
+{
+    if (n > ctx->cap_fold) {
+        size_t cap = ctx->cap_fold ? ctx->cap_fold : 256;
+        while (cap < n)
+            cap *= 2;
+        char *p = realloc(ctx->fold, cap);
+        if (!p)
+            return NULL;
+        ctx->fold = p;
+        ctx->cap_fold = cap;
+    }
+    return ctx->fold;
+}
+
+int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
+{
+    ctx->m = m;
+    if (s_grow_ids(&ctx->cond_head, &ctx->cond_stamp, &ctx->cond_vstamp, &ctx->cap_cond, m->conds.n + 1) ||
+        s_grow_ids(&ctx->state_head, &ctx->state_stamp, NULL, &ctx->cap_state, m->states.n + 1) ||
+        s_grow_ids(&ctx->sub_stamp, NULL, NULL, &ctx->cap_sub, m->subs.n + 1) ||
+        s_grow_ids(&ctx->rule_stamp, NULL, NULL, &ctx->cap_rule, m->rules.n + 1))
+        return -1;
+    if (++ctx->gen == 0 || ctx->value_seq > UINT32_MAX - (1u << 30)) {
+        /* Wrapped: old stamps could collide with new generations. */
+        memset(ctx->cond_stamp, 0, ctx->cap_cond * sizeof *ctx->cond_stamp);
+        memset(ctx->cond_vstamp, 0, ctx->cap_cond * sizeof *ctx->cond_vstamp);
+        memset(ctx->state_stamp, 0, ctx->cap_state * sizeof *ctx->state_stamp);
+        memset(ctx->sub_stamp, 0, ctx->cap_sub * sizeof *ctx->sub_stamp);
+        memset(ctx->rule_stamp, 0, ctx->cap_rule * sizeof *ctx->rule_stamp);
+        ctx->gen = 1;
+        ctx->value_seq = 0;
+    }
+    ctx->n_stack = 0;
+    ctx->next_array = 0;
+    ctx->depth = 0;
+    ctx->n_pool = 0;
+    ctx->n_occ = 0;
+    ctx->n_touched = 0;
+    ctx->n_cands = 0;
+    ctx->n_ids = 0;
+    ctx->oom = false;
+    return 0;
+}
+
+int mt_ctx_push_array(zb_match_ctx_t *ctx)
+{
+    if (s_grow((void **) &ctx->stack, &ctx->cap_stack, ctx->n_stack + 1, sizeof *ctx->stack) != 0) {
+        ctx->oom = true;
+        return -1;
+    }
+    ctx->stack[ctx->n_stack].array = ctx->next_array++;
+    ctx->stack[ctx->n_stack].index = 0;
+    ctx->n_stack++;
+    return 0;
+}
+
+void mt_ctx_set_index(zb_match_ctx_t *ctx, uint32_t index)
+{
+    ctx->stack[ctx->n_stack - 1].index = index;
+}
+
+void mt_ctx_pop_array(zb_match_ctx_t *ctx)
+{
+    ctx->n_stack--;
+}
+
+/* Records one occurrence in the list headed by *head (stamped with gen).
+ * The current value's position is copied to the pool once. */
+static bool s_record(zb_match_ctx_t *ctx, uint32_t *head, uint32_t *stamp)
+{
+    if (ctx->cur_mem_off == MT_NONE) {
+        if (s_grow((void **) &ctx->pool, &ctx->cap_pool, ctx->n_pool + ctx->n_stack, sizeof *ctx->pool) != 0) {
+            ctx->oom = true;
+            return false;
+        }
+        memcpy(ctx->pool + ctx->n_pool, ctx->stack, ctx->n_stack * sizeof *ctx->stack);
+        ctx->cur_mem_off = ctx->n_pool;
+        ctx->n_pool += ctx->n_stack;
+    }
+    if (s_grow((void **) &ctx->occ, &ctx->cap_occ, ctx->n_occ + 1, sizeof *ctx->occ) != 0) {
+        ctx->oom = true;
+        return false;
+    }
+    bool first = *stamp != ctx->gen;
+    mt_occ_t *o = &ctx->occ[ctx->n_occ];
+    o->next = first ? MT_NONE : *head;
+    o->mem_off = ctx->cur_mem_off;
+    o->mem_len = ctx->n_stack;
+    *head = ctx->n_occ++;
+    *stamp = ctx->gen;
+    return first;
+}
+
+static void s_emit(zb_match_ctx_t *ctx, uint32_t cond)
+{
+    if (ctx->cond_vstamp[cond] == ctx->value_seq)
+        return; /* this value already hit this condition */
+    ctx->cond_vstamp[cond] = ctx->value_seq;
+    if (s_record(ctx, &ctx->cond_head[cond], &ctx->cond_stamp[cond])) {
+        if (s_grow((void **) &ctx->touched, &ctx->cap_touched, ctx->n_touched + 1, sizeof *ctx->touched) != 0) {
+            ctx->oom = true;
+            return;
+        }
+        ctx->touched[ctx->n_touched++] = cond;
+    }
+}
+
+static void s_lookup(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
+{
+    const zb_matcher_t *m = ctx->m;
+    const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, tag, s, len), st, tag, s, len);
+    if (!e)
+        return;
+    for (uint32_t i = 0; i < e->n_vals; i++)
+        s_emit(ctx, e->vals[i]);
+}
+
+static void s_affixes(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *pfx, const mt_lenset_t *sfx,
+                      uint8_t ptag, uint8_t stag, const char *s, size_t len)
+{
+    for (uint32_t i = 0; i < pfx->n && pfx->v[i].len <= len; i++)
+        s_lookup(ctx, st, ptag, s, pfx->v[i].len);
+    for (uint32_t i = 0; i < sfx->n && sfx->v[i].len <= len; i++)
+        s_lookup(ctx, st, stag, s + len - sfx->v[i].len, sfx->v[i].len);
+}
+
+static bool s_has_prefix(const char *s, size_t len, const char *p, size_t plen)
+{
+    return plen <= len && memcmp(s, p, plen) == 0;
+}
+
+static bool s_has_suffix(const char *s, size_t len, const char *p, size_t plen)
+{
+    return plen <= len && memcmp(s + len - plen, p, plen) == 0;
+}
+
+/* Evaluates one listed matcher. `folded` is the case-folded string (or
+ * NULL when not computed), `ip` the parsed address when ip_ok. */
+static bool s_slow_hit(const mt_alt_t *a, const mt_value_t *v, const char *folded, size_t flen, bool ip_ok,
+                       uint8_t fam, const uint8_t ip[16])
+{
+    bool is_str = v->type == MT_V_STR;
+    switch (a->kind) {
+    case MT_K_WILDCARD:
+        return is_str && mt_wildcard_match(a->bytes, a->len, v->s, v->len);
+    case MT_K_RANGE:
+        if (v->type != MT_V_NUM)
+            return false;
+        if (a->has_lo && !(a->lo_incl ? v->num >= a->lo : v->num > a->lo))
+            return false;
+        if (a->has_hi && !(a->hi_incl ? v->num <= a->hi : v->num < a->hi))
+            return false;
+        return true;
+    case MT_K_CIDR:
+        return is_str && ip_ok && mt_cidr_contains(a, fam, ip);
+    case MT_K_EXISTS_TRUE:
+        return true;
+    case MT_K_AB_STR:
+        if (!is_str)
+            return true;
+        for (uint32_t i = 0; i < a->n_list; i++)
+            if (a->list_len[i] == v->len && memcmp(a->list[i], v->s, v->len) == 0)
+                return false;
+        return true;
+    case MT_K_AB_NUM:
+        if (v->type != MT_V_NUM)
+            return true;
+        for (uint32_t i = 0; i < a->n_list; i++)
+            if (a->nums[i] == v->num)
+                return false;
+        return true;
+    case MT_K_AB_PREFIX:
+    case MT_K_AB_SUFFIX:
+        if (!is_str)
+            return true;
+        for (uint32_t i = 0; i < a->n_list; i++) {
+            bool hit = a->kind == MT_K_AB_PREFIX ? s_has_prefix(v->s, v->len, a->list[i], a->list_len[i])
+                                                 : s_has_suffix(v->s, v->len, a->list[i], a->list_len[i]);
+            if (hit)
+                return false;
+        }
+        return true;
+    case MT_K_AB_EIC:
+        if (!is_str)
+            return true;
+        for (uint32_t i = 0; i < a->n_list; i++)
+            if (a->list_len[i] == flen && memcmp(a->list[i], folded, flen) == 0)
+                return false;
+        return true;
+    case MT_K_AB_WILDCARD:
+        if (!is_str)
+            return true;
+        for (uint32_t i = 0; i < a->n_list; i++)
+            if (mt_wildcard_match(a->list[i], a->list_len[i], v->s, v->len))
+                return false;
+        return true;
+    default:
+        return false;
+    }
+}
+
+void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
+{
+    const zb_matcher_t *m = ctx->m;
+    const mt_state_t *s = STATE(m, st);
+    ctx->value_seq++;
+    ctx->cur_mem_off = MT_NONE;
+    if (s->n_absent)
+        s_record(ctx, &ctx->state_head[st], &ctx->state_stamp[st]);
+    const char *folded = NULL;
+    size_t flen = 0;
+    switch (v->type) {
+    case MT_V_STR:
+        if (s->n_hashed)
+            s_lookup(ctx, st, MT_TAG_STR, v->s, v->len);
+        if (s->pfx.n || s->sfx.n)
+            s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, v->s, v->len);
+        if (s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->slow_needs_fold) {
+            char *f = s_fold_buf(ctx, 2 * v->len + 4);
+            if (!f) {
+                ctx->oom = true;
+                return;
+            }
+            flen = mt_fold_utf8(v->s, v->len, f);
+            folded = f;
+            if (s->n_eic)
+                s_lookup(ctx, st, MT_TAG_EIC, folded, flen);
+            if (s->pfx_eic.n || s->sfx_eic.n)
+                s_affixes(ctx, st, &s->pfx_eic, &s->sfx_eic, MT_TAG_PREFIX_EIC, MT_TAG_SUFFIX_EIC, folded, flen);
+        }
+        break;
+    case MT_V_NUM:
+        if (s->n_hashed) {
+            uint8_t key[8];
+            mt_num_key(v->num, key);
+            s_lookup(ctx, st, MT_TAG_NUM, (const char *) key, 8);
+        }
+        break;
+    case MT_V_TRUE:
+    case MT_V_FALSE:
+    case MT_V_NULL:
+        if (s->n_hashed)
+            s_lookup(ctx, st, v->type == MT_V_TRUE ? MT_TAG_TRUE : v->type == MT_V_FALSE ? MT_TAG_FALSE : MT_TAG_NULL,
+                     "", 0);
+        break;
+    case MT_V_OTHER:
+        break;
+    }
+    if (s->n_slow) {
+        uint8_t fam = 0, ip[16];
+        bool ip_ok = s->slow_needs_ip && v->type == MT_V_STR && mt_ip_parse(v->s, v->len, &fam, ip) == 0;
+        for (uint32_t i = 0; i < s->n_slow; i++)
+            if (s_slow_hit(s->slow[i].alt, v, folded, flen, ip_ok, fam, ip))
+                s_emit(ctx, s->slow[i].cond);
+    }
+}
+
+/* Two positions are compatible unless they take different elements of one
+ * array (see the file comment). */
+static bool s_compatible(const zb_match_ctx_t *ctx, const mt_occ_t *a, const mt_occ_t *b)
+{
+    uint32_t n = a->mem_len < b->mem_len ? a->mem_len : b->mem_len;
+    const mt_mem_t *x = ctx->pool + a->mem_off, *y = ctx->pool + b->mem_off;
+    for (uint32_t i = 0; i < n; i++) {
+        if (x[i].array != y[i].array)
+            return true;
+        if (x[i].index != y[i].index)
+            return false;
+    }
+    return true;
+}
+
+static bool s_fits(const zb_match_ctx_t *ctx, uint32_t occ, const uint32_t *chosen, uint32_t k)
+{
+    const mt_occ_t *o = &ctx->occ[occ];
+    if (o->mem_len == 0)
+        return true;
+    for (uint32_t i = 0; i < k; i++)
+        if (!s_compatible(ctx, o, &ctx->occ[chosen[i]]))
+            return false;
+    return true;
+}
+
+/* Absence-tolerant condition `cid` holds for the chosen positions if one of
+ * its own hits fits them, or no leaf value at its path fits them. */
+static bool s_absent_ok(const zb_match_ctx_t *ctx, uint32_t cid, const uint32_t *chosen, uint32_t k)
+{
+    const mt_cond_t *c = COND(ctx->m, cid);
+    if (c->has_positive && ctx->cond_stamp[cid] == ctx->gen)
+        for (uint32_t o = ctx->cond_head[cid]; o != MT_NONE; o = ctx->occ[o].next)
+            if (s_fits(ctx, o, chosen, k))
+                return true;
+    if (ctx->state_stamp[c->state] != ctx->gen)
+        return true;
+    for (uint32_t o = ctx->state_head[c->state]; o != MT_NONE; o = ctx->occ[o].next)
+        if (s_fits(ctx, o, chosen, k))
+            return false;
+    return true;
+}
+
+/* Depth-first search for compatible positions of the required conditions
+ * that also satisfy every absence-tolerant one. Iterative: the pattern
+ * size, not the C stack, bounds the depth. */
+static bool s_sub_holds(zb_match_ctx_t *ctx, const mt_sub_t *sub)
+{
+    uint32_t nreq = sub->n_req;
+    for (uint32_t i = 0; i < nreq; i++)
+        if (ctx->cond_stamp[sub->conds[i]] != ctx->gen)
+            return false;
+    if (nreq == 1 && sub->n_conds == 1)
+        return true;
+    if (s_grow((void **) &ctx->chosen, &ctx->cap_chosen, nreq + 1, sizeof *ctx->chosen) != 0) {
+        ctx->oom = true;
+        return false;
+    }
+    uint32_t *chosen = ctx->chosen;
+    uint32_t k = 0;
+    if (nreq > 0)
+        chosen[0] = ctx->cond_head[sub->conds[0]];
+    for (;;) {
+        if (k == nreq) {
+            bool ok = true;
+            for (uint32_t q = nreq; q < sub->n_conds && ok; q++)
+                ok = s_absent_ok(ctx, sub->conds[q], chosen, nreq);
+            if (ok)
+                return true;
+            if (nreq == 0)
+                return false;
+            k--;
+            chosen[k] = ctx->occ[chosen[k]].next;
+            continue;
+        }
+        uint32_t o = chosen[k];
+        while (o != MT_NONE && !s_fits(ctx, o, chosen, k))
+            o = ctx->occ[o].next;
+        if (o == MT_NONE) {
+            if (k == 0)
+                return false;
+            k--;
+            chosen[k] = ctx->occ[chosen[k]].next;
+            continue;
+        }
+        chosen[k++] = o;
+        if (k < nreq)
+            chosen[k] = ctx->cond_head[sub->conds[k]];
+    }
+}
+
+static void s_consider(zb_match_ctx_t *ctx, uint32_t sid)
+{
+    const zb_matcher_t *m = ctx->m;
+    const mt_sub_t *sub = SUB(m, sid);
+    if (ctx->rule_stamp[sub->rule] == ctx->gen)
+        return; /* the rule already matched through another subrule */
+    if (!s_sub_holds(ctx, sub))
+        return;
+    ctx->rule_stamp[sub->rule] = ctx->gen;
+    if (s_grow((void **) &ctx->ids, &ctx->cap_ids, ctx->n_ids + 1, sizeof *ctx->ids) != 0) {
+        ctx->oom = true;
+        return;
+    }
+    ctx->ids[ctx->n_ids++] = RULE(m, sub->rule)->id;
+}
+
+int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids)
+{
+    const zb_matcher_t *m = ctx->m;
+    for (uint32_t t = 0; t < ctx->n_touched; t++) {
+        const mt_cond_t *c = COND(m, ctx->touched[t]);
+        for (uint32_t q = 0; q < c->n_subs; q++) {
+            uint32_t sid = c->subs[q];
+            if (ctx->sub_stamp[sid] == ctx->gen)
+                continue;
+            ctx->sub_stamp[sid] = ctx->gen;
+            s_consider(ctx, sid);
+        }
+    }
+    for (uint32_t a = 0; a < m->n_always; a++) {
+        uint32_t sid = m->always[a];
+        if (ctx->sub_stamp[sid] == ctx->gen)
+            continue;
+        ctx->sub_stamp[sid] = ctx->gen;
+        s_consider(ctx, sid);
+    }
+    if (ctx->oom)
+        return -1;
+    *ids = ctx->ids;
+    return (int) ctx->n_ids;
+}

@@ -1,0 +1,284 @@
+/*
+ * matcher-t.h — internal types of the matcher (no prototypes; see
+ * matcher_int.h). Kept apart so every file can include the types without
+ * dragging in each other's functions.
+ *
+ * Shape of the automaton
+ *   states      one per distinct field path some rule names ("detail" ->
+ *               "detail.state"); state 0 is the event's top level.
+ *               Transitions live in one hash table keyed (parent, 'K', name).
+ *   value index each state's "byte machine": exact values (strings, numbers
+ *               as 8-byte order-preserving keys, true/false/null, folded
+ *               strings for equals-ignore-case) and prefixes/suffixes live in
+ *               the same global hash table keyed (state, tag, bytes); a
+ *               prefix/suffix lookup probes only the distinct lengths in use
+ *               at that state. Matchers that cannot be hashed (numeric
+ *               ranges, cidr, wildcards with inner stars, anything-but,
+ *               exists) sit in a short per-state list.
+ *   conditions  one per pattern leaf (path + its list of alternatives); a
+ *               hit on any alternative is a hit on the condition.
+ *   subrules    one per $or expansion of a rule: an AND of conditions.
+ */
+#ifndef ZB_MATCHER_T_H
+#define ZB_MATCHER_T_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matcher.h"
+
+#define MT_NONE UINT32_MAX
+/* Deepest event nesting read (objects + arrays). */
+#define MT_MAX_DEPTH 64
+
+/* Hash key tags: the first byte of every key in the global table. */
+enum {
+    MT_TAG_FIELD = 'K',    /* field transition: (parent state, name) */
+    MT_TAG_RULE = 'R',     /* rule id -> rule slot */
+    MT_TAG_STR = 'S',      /* exact string */
+    MT_TAG_NUM = 'N',      /* exact number, 8-byte key */
+    MT_TAG_TRUE = 'T',
+    MT_TAG_FALSE = 'F',
+    MT_TAG_NULL = 'Z',
+    MT_TAG_EIC = 'I',      /* equals-ignore-case, folded */
+    MT_TAG_PREFIX = 'P',
+    MT_TAG_SUFFIX = 'X',
+    MT_TAG_PREFIX_EIC = 'p',
+    MT_TAG_SUFFIX_EIC = 'x',
+};
+
+typedef enum mt_kind {
+    /* hashed */
+    MT_K_HASHED = 1,       /* tag + bytes say it all */
+    /* per-state list */
+    MT_K_WILDCARD,         /* glob with inner stars (escapes kept) */
+    MT_K_RANGE,            /* numeric range */
+    MT_K_CIDR,
+    MT_K_EXISTS_TRUE,
+    MT_K_EXISTS_FALSE,     /* not installed anywhere: makes the cond absent_ok */
+    MT_K_AB_STR,           /* anything-but: list of strings */
+    MT_K_AB_NUM,           /* anything-but: list of numbers */
+    MT_K_AB_PREFIX,
+    MT_K_AB_SUFFIX,
+    MT_K_AB_EIC,           /* folded strings */
+    MT_K_AB_WILDCARD,
+} mt_kind_t;
+
+/* One alternative of a pattern leaf. */
+typedef struct mt_alt {
+    mt_kind_t kind;
+    uint8_t tag;           /* MT_K_HASHED: key tag */
+    char *bytes;           /* HASHED/WILDCARD: key bytes or glob text */
+    uint32_t len;
+    /* MT_K_RANGE */
+    double lo, hi;
+    bool has_lo, has_hi, lo_incl, hi_incl;
+    /* MT_K_CIDR */
+    uint8_t family;        /* 4 or 6 */
+    uint8_t bits;          /* prefix length in the 16-byte form */
+    uint8_t net[16];
+    /* MT_K_AB_*: the excluded values */
+    uint32_t n_list;
+    char **list;
+    uint32_t *list_len;
+    double *nums;
+} mt_alt_t;
+
+/* One leaf of a pattern: a field path and its alternatives. */
+typedef struct mt_leaf {
+    char **path;           /* segments (NUL-terminated, may hold NULs: see path_len) */
+    uint32_t *path_len;
+    uint32_t depth;
+    mt_alt_t *alts;
+    uint32_t n_alts;
+    bool absent_ok;        /* has exists:false */
+    bool has_positive;     /* has anything but exists:false */
+} mt_leaf_t;
+
+/* A parsed, validated pattern: leaves and the $or expansion over them. */
+typedef struct mt_pattern {
+    mt_leaf_t *leaves;
+    uint32_t n_leaves;
+    uint32_t **conjs;      /* each: leaf indexes of one AND */
+    uint32_t *conj_len;
+    uint32_t n_conjs;
+} mt_pattern_t;
+
+/* ---- global hash table --------------------------------------------------- */
+
+typedef struct mt_hentry {
+    uint64_t hash;         /* 0 marks an empty slot */
+    uint32_t state;
+    uint32_t klen;         /* bytes of key (tag included) */
+    char *key;             /* tag + bytes */
+    uint32_t *vals;        /* condition ids, child state, or rule slot */
+    uint32_t n_vals, cap_vals;
+} mt_hentry_t;
+
+typedef struct mt_hmap {
+    mt_hentry_t *slots;
+    size_t cap;            /* power of two */
+    size_t count;
+    size_t bytes;          /* heap held by keys and value vectors */
+} mt_hmap_t;
+
+/* ---- states --------------------------------------------------------------- */
+
+typedef struct mt_lenent {
+    uint32_t len;
+    uint32_t count;        /* how many installed keys have this length */
+} mt_lenent_t;
+
+typedef struct mt_lenset {
+    mt_lenent_t *v;        /* sorted by len */
+    uint32_t n, cap;
+} mt_lenset_t;
+
+typedef struct mt_slow {
+    uint32_t cond;
+    const mt_alt_t *alt;   /* owned by the rule's pattern */
+} mt_slow_t;
+
+typedef struct mt_state {
+    bool in_use;
+    uint32_t parent;
+    char *name;            /* segment leading here from parent */
+    uint32_t name_len;
+    uint32_t refs;         /* child states + conditions on this state */
+    uint32_t n_children;
+    uint32_t n_hashed;     /* installed hashed alternatives (tags S N T F Z) */
+    uint32_t n_eic;        /* installed MT_TAG_EIC alternatives */
+    uint32_t n_absent;     /* conditions here that accept absence */
+    mt_lenset_t pfx, sfx, pfx_eic, sfx_eic;
+    mt_slow_t *slow;
+    uint32_t n_slow, cap_slow;
+    bool slow_needs_fold;  /* an AB_EIC is in the slow list */
+    bool slow_needs_ip;    /* a CIDR is in the slow list */
+} mt_state_t;
+
+typedef struct mt_cond {
+    bool in_use;
+    bool absent_ok;
+    bool has_positive;
+    uint32_t state;
+    uint32_t rule;         /* slot of the owning rule */
+    uint32_t n_installed;  /* alternatives installed so far */
+    uint32_t *subs;        /* subrules using this condition */
+    uint32_t n_subs, cap_subs;
+} mt_cond_t;
+
+typedef struct mt_sub {
+    bool in_use;
+    uint32_t rule;
+    uint32_t *conds;       /* required (positive) ones first */
+    uint32_t n_conds;
+    uint32_t n_req;
+    uint32_t always_pos;   /* index in matcher->always, or MT_NONE */
+} mt_sub_t;
+
+typedef struct mt_rule {
+    bool in_use;
+    uint64_t id;
+    mt_pattern_t *pat;
+    uint32_t *conds;       /* one per leaf */
+    uint32_t *subs;        /* one per conj */
+} mt_rule_t;
+
+/* A growable table of fixed-size records with a free list of slots. */
+typedef struct mt_table {
+    void *v;
+    uint32_t n;            /* high-water mark */
+    uint32_t cap;
+    uint32_t *free;        /* reusable slots */
+    uint32_t n_free, cap_free;
+    size_t elem;
+} mt_table_t;
+
+struct zb_matcher {
+    mt_hmap_t map;
+    mt_table_t states;     /* mt_state_t */
+    mt_table_t conds;      /* mt_cond_t */
+    mt_table_t subs;       /* mt_sub_t */
+    mt_table_t rules;      /* mt_rule_t */
+    uint32_t *always;      /* subrules with no required condition */
+    uint32_t n_always, cap_always;
+    size_t n_rules;
+    size_t pattern_bytes;  /* heap held by compiled patterns */
+};
+
+/* ---- matching ------------------------------------------------------------- */
+
+/* One (array, element index) pair of a value's position. */
+typedef struct mt_mem {
+    uint32_t array;
+    uint32_t index;
+} mt_mem_t;
+
+/* A hit: a condition (or a presence) seen at one position. */
+typedef struct mt_occ {
+    uint32_t next;         /* next occurrence of the same condition/state */
+    uint32_t mem_off;      /* position: pool[mem_off .. mem_off+mem_len) */
+    uint32_t mem_len;
+} mt_occ_t;
+
+typedef enum mt_vtype {
+    MT_V_STR = 1,
+    MT_V_NUM,
+    MT_V_TRUE,
+    MT_V_FALSE,
+    MT_V_NULL,
+    MT_V_OTHER,            /* msgpack bin/ext: present, matches nothing typed */
+} mt_vtype_t;
+
+typedef struct mt_value {
+    mt_vtype_t type;
+    const char *s;
+    size_t len;
+    double num;
+} mt_value_t;
+
+struct zb_match_ctx {
+    const zb_matcher_t *m;
+    uint32_t gen;
+    uint32_t value_seq;
+    /* position of the value being read */
+    mt_mem_t *stack;
+    uint32_t n_stack, cap_stack;
+    uint32_t next_array;
+    int depth;
+    /* snapshot of positions for the event */
+    mt_mem_t *pool;
+    uint32_t n_pool, cap_pool;
+    uint32_t cur_mem_off;  /* snapshot of the current value, or MT_NONE */
+    mt_occ_t *occ;
+    uint32_t n_occ, cap_occ;
+    /* per condition */
+    uint32_t *cond_head, *cond_stamp, *cond_vstamp;
+    uint32_t cap_cond;
+    uint32_t *touched;
+    uint32_t n_touched, cap_touched;
+    /* per state: presence of any leaf value (for exists:false) */
+    uint32_t *state_head, *state_stamp;
+    uint32_t cap_state;
+    /* per subrule / rule */
+    uint32_t *sub_stamp;
+    uint32_t cap_sub;
+    uint32_t *cands;
+    uint32_t n_cands, cap_cands;
+    uint32_t *rule_stamp;
+    uint32_t cap_rule;
+    uint64_t *ids;
+    uint32_t n_ids, cap_ids;
+    /* search */
+    uint32_t *chosen;
+    uint32_t cap_chosen;
+    /* scratch text */
+    char *text;            /* unescaped JSON strings */
+    size_t cap_text;
+    char *fold;            /* case-folded value */
+    size_t cap_fold;
+    bool oom;
+};
+
+#endif

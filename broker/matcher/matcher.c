@@ -1,0 +1,222 @@
+/*
+ * matcher.c — the public API (matcher.h): rule bookkeeping around the
+ * shared automaton, and the match entry point.
+ */
+#include "matcher_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATE(m, i) MT_AT((m)->states, mt_state_t, i)
+#define RULE(m, i) MT_AT((m)->rules, mt_rule_t, i)
+
+zb_matcher_t *zb_matcher_new(void)
+{
+    zb_matcher_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    mt_table_init(&m->states, sizeof(mt_state_t));
+    mt_table_init(&m->conds, sizeof(mt_cond_t));
+    mt_table_init(&m->subs, sizeof(mt_sub_t));
+    mt_table_init(&m->rules, sizeof(mt_rule_t));
+    uint32_t root = mt_table_alloc(&m->states);
+    if (root != 0) {
+        free(m);
+        return NULL;
+    }
+    STATE(m, 0)->in_use = true;
+    STATE(m, 0)->parent = MT_NONE;
+    return m;
+}
+
+void zb_matcher_destroy(zb_matcher_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zb_matcher_t *m = *self_p;
+    for (uint32_t i = 0; i < m->rules.n; i++) {
+        mt_rule_t *r = RULE(m, i);
+        if (!r->in_use)
+            continue;
+        free(r->conds);
+        free(r->subs);
+        mt_pattern_free(&r->pat);
+    }
+    for (uint32_t i = 0; i < m->states.n; i++) {
+        mt_state_t *s = STATE(m, i);
+        free(s->name);
+        free(s->pfx.v);
+        free(s->sfx.v);
+        free(s->pfx_eic.v);
+        free(s->sfx_eic.v);
+        free(s->slow);
+    }
+    for (uint32_t i = 0; i < m->conds.n; i++)
+        free(MT_AT(m->conds, mt_cond_t, i)->subs);
+    for (uint32_t i = 0; i < m->subs.n; i++)
+        free(MT_AT(m->subs, mt_sub_t, i)->conds);
+    mt_hmap_free(&m->map);
+    mt_table_free(&m->states);
+    mt_table_free(&m->conds);
+    mt_table_free(&m->subs);
+    mt_table_free(&m->rules);
+    free(m->always);
+    free(m);
+    *self_p = NULL;
+}
+
+static uint32_t s_find_rule(const zb_matcher_t *m, uint64_t id)
+{
+    uint8_t key[8];
+    memcpy(key, &id, 8);
+    const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(MT_NONE, MT_TAG_RULE, key, 8), MT_NONE, MT_TAG_RULE, key, 8);
+    return e ? e->vals[0] : MT_NONE;
+}
+
+static void s_drop(zb_matcher_t *m, uint32_t slot)
+{
+    mt_rule_t *r = RULE(m, slot);
+    uint8_t key[8];
+    memcpy(key, &r->id, 8);
+    mt_uninstall(m, slot);
+    mt_hmap_remove(&m->map, MT_NONE, MT_TAG_RULE, key, 8, slot);
+    m->pattern_bytes -= mt_pattern_bytes(r->pat);
+    mt_pattern_free(&r->pat);
+    mt_table_release(&m->rules, slot);
+}
+
+int zb_matcher_add(zb_matcher_t *self, uint64_t rule_id, zb_matcher_format_t format, const void *pattern,
+                   size_t len, zb_matcher_error_t *err)
+{
+    if (err) {
+        err->message[0] = '\0';
+        err->path[0] = '\0';
+        err->offset = -1;
+    }
+    mt_pattern_t *pat = mt_pattern_from_input(format, pattern, len, err);
+    if (!pat)
+        return -1;
+    uint32_t slot = mt_table_alloc(&self->rules);
+    if (slot == MT_NONE) {
+        mt_pattern_free(&pat);
+        return mt_pattern_error(err, "", -1, "out of memory");
+    }
+    mt_rule_t *r = RULE(self, slot);
+    r->in_use = true;
+    r->id = rule_id;
+    r->pat = pat;
+    if (mt_install(self, slot) != 0) {
+        mt_pattern_free(&RULE(self, slot)->pat);
+        mt_table_release(&self->rules, slot);
+        return mt_pattern_error(err, "", -1, "out of memory");
+    }
+    /* Only now, with the new pattern in place, drop the one it replaces:
+     * on any failure above the old rule stays untouched. */
+    uint32_t old = s_find_rule(self, rule_id);
+    uint8_t key[8];
+    memcpy(key, &rule_id, 8);
+    if (old != MT_NONE) {
+        s_drop(self, old);
+        self->n_rules--;
+    }
+    if (mt_hmap_add(&self->map, MT_NONE, MT_TAG_RULE, key, 8, slot) != 0) {
+        mt_uninstall(self, slot);
+        mt_pattern_free(&RULE(self, slot)->pat);
+        mt_table_release(&self->rules, slot);
+        return mt_pattern_error(err, "", -1, "out of memory");
+    }
+    self->pattern_bytes += mt_pattern_bytes(RULE(self, slot)->pat);
+    self->n_rules++;
+    return 0;
+}
+
+int zb_matcher_remove(zb_matcher_t *self, uint64_t rule_id)
+{
+    uint32_t slot = s_find_rule(self, rule_id);
+    if (slot == MT_NONE)
+        return -1;
+    s_drop(self, slot);
+    self->n_rules--;
+    return 0;
+}
+
+size_t zb_matcher_size(const zb_matcher_t *self)
+{
+    return self->n_rules;
+}
+
+size_t zb_matcher_memory(const zb_matcher_t *self)
+{
+    const zb_matcher_t *m = self;
+    size_t b = sizeof *m + m->map.cap * sizeof(mt_hentry_t) + m->map.bytes + m->pattern_bytes;
+    b += (size_t) m->states.cap * m->states.elem + (size_t) m->conds.cap * m->conds.elem;
+    b += (size_t) m->subs.cap * m->subs.elem + (size_t) m->rules.cap * m->rules.elem;
+    b += (m->states.cap_free + m->conds.cap_free + m->subs.cap_free + m->rules.cap_free) * sizeof(uint32_t);
+    b += m->cap_always * sizeof(uint32_t);
+    for (uint32_t i = 0; i < m->states.n; i++) {
+        const mt_state_t *s = MT_AT(m->states, mt_state_t, i);
+        if (!s->in_use)
+            continue;
+        b += s->name_len + 1 + s->cap_slow * sizeof(mt_slow_t);
+        b += (s->pfx.cap + s->sfx.cap + s->pfx_eic.cap + s->sfx_eic.cap) * sizeof(mt_lenent_t);
+    }
+    for (uint32_t i = 0; i < m->conds.n; i++)
+        b += MT_AT(m->conds, mt_cond_t, i)->cap_subs * sizeof(uint32_t);
+    for (uint32_t i = 0; i < m->subs.n; i++) {
+        const mt_sub_t *s = MT_AT(m->subs, mt_sub_t, i);
+        if (s->in_use)
+            b += (s->n_conds + 1) * sizeof(uint32_t);
+    }
+    for (uint32_t i = 0; i < m->rules.n; i++) {
+        const mt_rule_t *r = MT_AT(m->rules, mt_rule_t, i);
+        if (r->in_use)
+            b += (r->pat->n_leaves + r->pat->n_conjs + 2) * sizeof(uint32_t);
+    }
+    return b;
+}
+
+int zb_pattern_check(zb_matcher_format_t format, const void *pattern, size_t len, zb_matcher_error_t *err)
+{
+    if (err) {
+        err->message[0] = '\0';
+        err->path[0] = '\0';
+        err->offset = -1;
+    }
+    mt_pattern_t *pat = mt_pattern_from_input(format, pattern, len, err);
+    if (!pat)
+        return -1;
+    mt_pattern_free(&pat);
+    return 0;
+}
+
+int zb_matcher_match(const zb_matcher_t *self, zb_match_ctx_t *ctx, zb_matcher_format_t format, const void *event,
+                     size_t len, const uint64_t **ids, zb_matcher_error_t *err)
+{
+    if (err) {
+        err->message[0] = '\0';
+        err->path[0] = '\0';
+        err->offset = -1;
+    }
+    if (mt_ctx_begin(ctx, self) != 0) {
+        if (err)
+            snprintf(err->message, sizeof err->message, "out of memory");
+        return -1;
+    }
+    int rc;
+    if (format == ZB_FORMAT_JSON)
+        rc = mt_event_json(ctx, event, len, err);
+    else if (format == ZB_FORMAT_MSGPACK)
+        rc = mt_event_msgpack(ctx, event, len, err);
+    else {
+        if (err)
+            snprintf(err->message, sizeof err->message, "unknown event format");
+        return -1;
+    }
+    if (rc != 0)
+        return -1;
+    rc = mt_ctx_finish(ctx, ids);
+    if (rc < 0 && err)
+        snprintf(err->message, sizeof err->message, "out of memory");
+    return rc;
+}

@@ -1,0 +1,107 @@
+/*
+ * matcher_int.h — prototypes shared by the matcher's files. Types are in
+ * matcher-t.h. Nothing here is part of the public contract.
+ */
+#ifndef ZB_MATCHER_INT_H
+#define ZB_MATCHER_INT_H
+
+#include "matcher-t.h"
+
+#include "json.h"
+
+/* ---- errors (pattern_parse.c) --------------------------------------------- */
+/* Fills *err (may be NULL) with "Event pattern is not valid. Reason: <reason>"
+ * and the path. Always returns -1. */
+int mt_pattern_error(zb_matcher_error_t *err, const char *path, long offset, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* ---- hmap.c ---------------------------------------------------------------- */
+uint64_t mt_hash(uint32_t state, uint8_t tag, const void *bytes, size_t len);
+void mt_hmap_free(mt_hmap_t *map);
+/* Entry for (state, tag, bytes), or NULL. `hash` is mt_hash() of the same. */
+const mt_hentry_t *mt_hmap_find(const mt_hmap_t *map, uint64_t hash, uint32_t state, uint8_t tag,
+                                const void *bytes, size_t len);
+/* Appends `val` to the entry's values, creating it. 0 or -1 (memory). */
+int mt_hmap_add(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
+                uint32_t val);
+/* Removes one `val` from the entry and the entry when it becomes empty. */
+void mt_hmap_remove(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
+                    uint32_t val);
+
+/* ---- table.c ---------------------------------------------------------------- */
+void mt_table_init(mt_table_t *t, size_t elem);
+void mt_table_free(mt_table_t *t);
+/* A zeroed record; returns its slot or MT_NONE when memory runs out. */
+uint32_t mt_table_alloc(mt_table_t *t);
+void mt_table_release(mt_table_t *t, uint32_t slot);
+#define MT_AT(t, type, i) (&((type *) (t).v)[i])
+
+/* ---- numbits.c ------------------------------------------------------------- */
+/* Order-preserving 8-byte key of a double: bytewise comparison of keys
+ * orders like the numbers; -0 and +0 give the same key. */
+void mt_num_key(double d, uint8_t out[8]);
+
+/* ---- casefold.c -------------------------------------------------------------- */
+uint32_t mt_fold_cp(uint32_t cp);
+/* Folds UTF-8 s[0..len) into out (room for 2 * len + 4 bytes); bytes that are
+ * not valid UTF-8 are copied as they are. Returns the folded length. */
+size_t mt_fold_utf8(const char *s, size_t len, char *out);
+
+/* ---- cidr.c ------------------------------------------------------------------ */
+/* Parses "a.b.c.d/n" or "v6/n" into alt->family, net, bits (host bits
+ * cleared). Returns NULL or a static reason text. */
+const char *mt_cidr_parse(const char *s, size_t len, mt_alt_t *alt);
+/* Parses an IPv4 or IPv6 address (no prefix). 0 with *family and the
+ * 16-byte form (v4 in the last 4 bytes), or -1. */
+int mt_ip_parse(const char *s, size_t len, uint8_t *family, uint8_t out[16]);
+bool mt_cidr_contains(const mt_alt_t *alt, uint8_t family, const uint8_t addr[16]);
+
+/* ---- wildcard.c ---------------------------------------------------------------- */
+/* Validates wildcard text; returns NULL or a reason (static or in buf). */
+const char *mt_wildcard_check(const char *s, size_t len, char *buf, size_t buf_len);
+/* Matches validated wildcard text against a value. */
+bool mt_wildcard_match(const char *pat, size_t plen, const char *s, size_t slen);
+/* Number of unescaped stars in validated wildcard text. */
+uint32_t mt_wildcard_stars(const char *s, size_t len);
+/* Unescapes validated wildcard text without stars' meaning: copies the
+ * literal characters to out (room for len bytes). */
+size_t mt_wildcard_literal(const char *s, size_t len, char *out);
+
+/* ---- pattern_parse.c -------------------------------------------------------------- */
+/* Validates and compiles a parsed pattern. Returns NULL with *err. */
+mt_pattern_t *mt_pattern_compile(const zb_json_t *root, zb_matcher_error_t *err);
+/* Parses text in `format` and compiles it. */
+mt_pattern_t *mt_pattern_from_input(zb_matcher_format_t format, const void *pattern, size_t len,
+                                    zb_matcher_error_t *err);
+void mt_pattern_free(mt_pattern_t **pat_p);
+size_t mt_pattern_bytes(const mt_pattern_t *pat);
+
+/* ---- automaton.c ----------------------------------------------------------------- */
+/* The state reached from `parent` by field `name`, or MT_NONE. */
+uint32_t mt_child(const zb_matcher_t *m, uint32_t parent, const char *name, size_t len);
+/* Adds a compiled pattern as rule `slot`'s conditions and subrules. */
+int mt_install(zb_matcher_t *m, uint32_t slot);
+void mt_uninstall(zb_matcher_t *m, uint32_t slot);
+
+/* ---- match.c --------------------------------------------------------------------- */
+int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m);
+int mt_ctx_push_array(zb_match_ctx_t *ctx);
+void mt_ctx_set_index(zb_match_ctx_t *ctx, uint32_t index);
+void mt_ctx_pop_array(zb_match_ctx_t *ctx);
+/* A leaf value at `state` (whose state is in use). */
+void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t state, const mt_value_t *v);
+/* True if values at `state` matter (conditions, or children). */
+bool mt_state_wants_value(const zb_matcher_t *m, uint32_t state);
+bool mt_state_has_children(const zb_matcher_t *m, uint32_t state);
+int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids);
+/* Scratch buffers of at least n bytes (NULL when memory runs out). */
+char *mt_ctx_text(zb_match_ctx_t *ctx, size_t n);
+
+/* ---- event readers ------------------------------------------------------------ */
+int mt_event_json(zb_match_ctx_t *ctx, const char *text, size_t len, zb_matcher_error_t *err);
+int mt_event_msgpack(zb_match_ctx_t *ctx, const void *buf, size_t len, zb_matcher_error_t *err);
+
+#endif
