@@ -1,0 +1,23 @@
+/*
+ * cmd_disable_rule.c — zbridge disable-rule: the DisableRule action.
+ */
+#include "cli_action.h"
+
+static const cli_param_t s_params[] = {
+    { "--name", "Name", CLI_STR, true,
+      "the rule" },
+    { "--event-bus-name", "EventBusName", CLI_STR, false,
+      "the bus the rule is on (default: default)" },
+    { NULL, NULL, 0, false, NULL },
+};
+
+static const cli_command_t s_command = {
+    "disable-rule", "DisableRule",
+    "Disables a rule: it matches nothing until enabled.",
+    s_params,
+};
+
+int cmd_disable_rule(int argc, char **argv)
+{
+    return cli_action_run(&s_command, argc, argv);
+}
