@@ -34,6 +34,7 @@ static const command_t s_commands[] = {
     { "list-targets-by-rule", cmd_list_targets_by_rule, "list the targets of a rule" },
     { "put-events", cmd_put_events, "put events on buses" },
     { "get-metrics", cmd_get_metrics, "show the broker's counters and latencies" },
+    { "test-event-pattern", cmd_test_event_pattern, "test an event pattern against an event, locally" },
     { "tail", cmd_tail, "print the events delivered to a target, one JSON line each" },
 };
 

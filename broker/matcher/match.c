@@ -185,7 +185,8 @@ static bool s_record(zb_match_ctx_t *ctx, uint32_t *head, uint32_t *stamp)
             ctx->oom = true;
             return false;
         }
-        memcpy(ctx->pool + ctx->n_pool, ctx->stack, ctx->n_stack * sizeof *ctx->stack);
+        if (ctx->n_stack)
+            memcpy(ctx->pool + ctx->n_pool, ctx->stack, ctx->n_stack * sizeof *ctx->stack);
         ctx->cur_mem_off = ctx->n_pool;
         ctx->n_pool += ctx->n_stack;
     }
