@@ -4,6 +4,8 @@ The producers run against a scripted broker, the subscribers against a
 scripted target; both languages must put the same request on the wire and
 print the same lines.
 """
+import json
+import os
 import subprocess
 import time
 
@@ -100,3 +102,34 @@ def test_subscriber_prints_topic_source_detail_type_and_detail(target, lang):
     assert proc.returncode == 0, err
     assert out.splitlines() == ['big-orders com.example.shop OrderPlaced '
                                 '{"order":1,"total":42.5,"country":"NL"}'] * 2
+
+
+def sanitize_flags():
+    """The build's -fsanitize flags: a program linked against a sanitized
+    libzbridge must carry the same runtime."""
+    options = json.loads((BUILD / "meson-info" / "intro-buildoptions.json").read_text())
+    value = next((o["value"] for o in options if o["name"] == "b_sanitize"), "none")
+    return [] if value == "none" else [f"-fsanitize={value}"]
+
+
+def test_installed_library_builds_the_c_producer_with_pkg_config(tmp_path, scripted_broker):
+    """`meson install` ships zbridge.h, libzbridge.so and libzbridge.pc, and
+    they are enough to build an example outside the tree."""
+    dest = tmp_path / "dest"
+    res = subprocess.run(["meson", "install", "-C", str(BUILD), "--no-rebuild", "--quiet",
+                          "--destdir", str(dest)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    pcs = list(dest.rglob("libzbridge.pc"))
+    assert len(pcs) == 1
+    assert list(dest.rglob("zbridge.h")) and list(dest.rglob("zbridge.1"))
+    env = dict(os.environ, PKG_CONFIG_PATH=str(pcs[0].parent), PKG_CONFIG_SYSROOT_DIR=str(dest))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libzbridge"], env=env,
+                           capture_output=True, text=True, check=True).stdout.split()
+    exe = tmp_path / "producer"
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", *sanitize_flags(), "-o", str(exe),
+                    str(ROOT / "examples" / "c" / "producer.c"), *flags],
+                   check=True, timeout=120)
+    libdir = [f[2:] for f in flags if f.startswith("-L")][0]
+    res = subprocess.run([str(exe), scripted_broker.endpoint], capture_output=True, text=True,
+                         timeout=30, env=dict(os.environ, LD_LIBRARY_PATH=libdir))
+    assert res.stdout.splitlines()[0] == "0190a0b0-0000-7000-8000-000000000000"
