@@ -142,6 +142,16 @@ def test_reply_prints_as_json_with_two_space_indent(fake_broker):
     assert res.stderr == ""
 
 
+def test_reply_strings_with_json_punctuation_and_unicode_print_intact(fake_broker):
+    reply = {"Description": 'a {b}, [c]: "d" \\ e\n\tf', "Name": "caf\u00e9 \u2603",
+             "Nested": {"x": [1, -2, 3.25, True, False, None, {"y": []}]}}
+    b = fake_broker(lambda req: reply)
+    res = zbridge("describe-rule", "--name", "r", endpoint=b.endpoint)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout) == reply
+    assert res.stdout == json.dumps(reply, indent=2, ensure_ascii=False) + "\n"
+
+
 def test_an_empty_reply_prints_nothing(fake_broker):
     b = fake_broker(lambda req: {})
     res = zbridge("enable-rule", "--name", "r", endpoint=b.endpoint)
