@@ -1,0 +1,145 @@
+/*
+ * broker-t.h — the broker's types, apart from the functions on them so that
+ * every module can include them without include cycles.
+ *
+ * Ownership, top down: a zb_broker_t owns one live zb_registry_t (buses ->
+ * rules -> targets). A reload builds a second registry beside the live one
+ * and swaps it in; the old one is then destroyed. Everything runs on one
+ * thread (the event loop in loop.c), so nothing here is locked.
+ */
+#ifndef ZB_BROKER_T_H
+#define ZB_BROKER_T_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "matcher.h"
+#include "zb_buf.h"
+#include "zb_proto.h"
+#include "zbridge_plugin.h"
+
+/* ---- metrics ---------------------------------------------------------------- */
+
+/* Log-linear latency histogram: 16 sub-buckets per power of two of
+ * nanoseconds, so any percentile is within 1/16 (6%) of the true value,
+ * with a fixed 8 KiB and no allocation per sample. */
+#define ZB_HIST_SUB 16
+#define ZB_HIST_BUCKETS (64 * ZB_HIST_SUB)
+
+typedef struct zb_hist {
+    uint64_t count;
+    uint64_t max;
+    uint64_t buckets[ZB_HIST_BUCKETS];
+} zb_hist_t;
+
+/* ---- targets ------------------------------------------------------------------ */
+
+/* A target kind: the built-in pub, or (later) one registered by a plugin. */
+typedef struct target_kind {
+    const zb_target_ops_t *ops;
+    void *plugin_data;
+} target_kind_t;
+
+typedef struct zb_target {
+    char *id;
+    char *type;
+    char *endpoint;
+    char *topic;              /* the template as configured */
+    int64_t hwm;
+    const target_kind_t *kind;
+    void *handle;             /* the kind's open target */
+    /* A template naming only {bus} {rule} {target} is expanded once. */
+    bool topic_dynamic;
+    char *topic_static;
+    size_t topic_static_len;
+    uint64_t invocations;
+    uint64_t failed_invocations;
+} zb_target_t;
+
+/* ---- rules and buses -------------------------------------------------------------- */
+
+typedef struct zb_bus zb_bus_t;
+
+typedef struct zb_rule {
+    char *name;
+    char *description;        /* may be NULL */
+    char *pattern;            /* JSON text, as given */
+    bool enabled;
+    uint64_t id;              /* matcher rule id: slot index + 1 in the bus */
+    zb_bus_t *bus;
+    zb_target_t **targets;
+    size_t ntargets;
+    size_t cap_targets;
+    uint64_t matched;         /* MatchedEvents == TriggeredRules for one rule */
+    uint64_t invocations;
+    uint64_t failed_invocations;
+} zb_rule_t;
+
+struct zb_bus {
+    char *name;
+    char *description;        /* may be NULL */
+    zb_matcher_t *matcher;    /* enabled rules only */
+    zb_rule_t **slots;        /* by rule id - 1; NULL where a rule was removed */
+    size_t nslots;
+    size_t cap_slots;
+    size_t nrules;
+    uint64_t entries;         /* PutEventsEntriesCount */
+    uint64_t failed_entries;  /* PutEventsFailedEntriesCount */
+    uint64_t matched;         /* events that matched at least one rule */
+    uint64_t triggered;       /* sum over rules */
+    uint64_t invocations;
+    uint64_t failed_invocations;
+};
+
+typedef struct zb_registry {
+    zb_bus_t **buses;
+    size_t nbuses;
+    size_t cap_buses;
+} zb_registry_t;
+
+/* ---- the broker -------------------------------------------------------------------- */
+
+typedef struct pub_pool pub_pool_t;
+typedef struct zb_state zb_state_t;
+
+typedef struct zb_broker {
+    zb_config_t *cfg;          /* the rules file the live registry came from */
+    char *config_path;
+    void *zctx;                /* ZeroMQ context */
+    void *router;              /* requests */
+    int sigfd;                 /* signalfd for SIGINT, SIGTERM, SIGHUP */
+    zb_registry_t *reg;        /* live buses, rules, targets */
+    zb_state_t *state;         /* API changes, persisted beside the rules file */
+    bool replaying;            /* applying saved API changes: do not save again */
+
+    target_kind_t pub_kind;
+    pub_pool_t *pub_pool;
+    zb_host_t host;
+
+    zb_match_ctx_t *mctx;
+    zb_uuid7_t uuid;
+    zb_buf_t *reply;           /* reused per request */
+    zb_buf_t *entries;         /* PutEvents reply entries, reused */
+    zb_buf_t *env;             /* one envelope at a time, reused */
+    zb_buf_t *topic;           /* expanded topics, reused */
+
+    uint64_t now_ns;           /* CLOCK_MONOTONIC when the current request was read */
+    uint64_t now_ms;           /* Unix time in ms of the same moment (event ids) */
+    int64_t time_sec;          /* cached "time" text for this second */
+    char time_text[ZB_TIME_LEN + 1];
+
+    /* broker-wide counters */
+    uint64_t started_ns;
+    uint64_t put_events_requests;
+    uint64_t entries_count;
+    uint64_t failed_entries;
+    zb_hist_t latency;         /* ingest -> handed to the target, per invocation */
+
+    time_t config_mtime;       /* for broker.watch */
+    long config_mtime_ns;
+} zb_broker_t;
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * handle_common.c — argument readers shared by the action handlers, and
+ * the action -> handler table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "handlers.h"
+
+static const handler_fn s_handlers[ZB_ACTION_COUNT_] = {
+    [ZB_ACTION_PUT_EVENTS] = handle__put_events,
+    [ZB_ACTION_TEST_EVENT_PATTERN] = handle__test_event_pattern,
+    [ZB_ACTION_CREATE_EVENT_BUS] = handle__create_event_bus,
+    [ZB_ACTION_DELETE_EVENT_BUS] = handle__delete_event_bus,
+    [ZB_ACTION_DESCRIBE_EVENT_BUS] = handle__describe_event_bus,
+    [ZB_ACTION_LIST_EVENT_BUSES] = handle__list_event_buses,
+    [ZB_ACTION_PUT_RULE] = handle__put_rule,
+    [ZB_ACTION_DESCRIBE_RULE] = handle__describe_rule,
+    [ZB_ACTION_LIST_RULES] = handle__list_rules,
+    [ZB_ACTION_DELETE_RULE] = handle__delete_rule,
+    [ZB_ACTION_ENABLE_RULE] = handle__enable_rule,
+    [ZB_ACTION_DISABLE_RULE] = handle__disable_rule,
+    [ZB_ACTION_PUT_TARGETS] = handle__put_targets,
+    [ZB_ACTION_REMOVE_TARGETS] = handle__remove_targets,
+    [ZB_ACTION_LIST_TARGETS_BY_RULE] = handle__list_targets_by_rule,
+    [ZB_ACTION_GET_METRICS] = handle__get_metrics,
+};
+
+handler_fn handlers__for(zb_action_t action)
+{
+    if ((int) action <= 0 || action >= ZB_ACTION_COUNT_)
+        return NULL;
+    return s_handlers[action];
+}
+
+int handle__name(const zb_map_t *m, const char *key, const char *default_name, char out[65],
+                 zb_proto_error_t *err)
+{
+    const char *s;
+    uint32_t len;
+    int rc = zb_map_require_str(m, key, default_name == NULL, &s, &len, err);
+    if (rc == -1)
+        return -1;
+    if (rc == 1) {
+        snprintf(out, 65, "%s", default_name);
+        return 0;
+    }
+    if (!config__valid_name(s, len))
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter %s is not valid. Reason: must be 1 to 64 characters of "
+                             "[A-Za-z0-9._-].",
+                             key);
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return 0;
+}
+
+int handle__bus(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **bus,
+                zb_proto_error_t *err)
+{
+    char name[65];
+    if (handle__name(m, key, "default", name, err) == -1)
+        return -1;
+    *bus = registry__bus(b->reg, name, strlen(name));
+    if (!*bus)
+        return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Event bus %s does not exist.", name);
+    return 0;
+}
+
+int handle__rule(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **bus,
+                 zb_rule_t **rule, zb_proto_error_t *err)
+{
+    char name[65];
+    if (handle__name(m, key, NULL, name, err) == -1 || handle__bus(b, m, "EventBusName", bus, err) == -1)
+        return -1;
+    *rule = bus__rule(*bus, name, strlen(name));
+    if (!*rule)
+        return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Rule %s does not exist on EventBus %s.",
+                             name, (*bus)->name);
+    return 0;
+}
+
+int handle__opt_string(const zb_map_t *m, const char *key, char **out, zb_proto_error_t *err)
+{
+    const char *s;
+    uint32_t len;
+    *out = NULL;
+    int rc = zb_map_require_str(m, key, false, &s, &len, err);
+    if (rc != 0)
+        return rc == 1 ? 0 : -1;
+    *out = strndup(s, len);
+    if (!*out)
+        return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
+    return 0;
+}
+
+int handle__page(const zb_map_t *m, size_t *start, size_t *limit, zb_proto_error_t *err)
+{
+    int64_t lim = 100;
+    int rc = zb_map_get_int(m, "Limit", &lim);
+    if (rc == -1 || lim < 1 || lim > 100)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter Limit is not valid. Reason: must be an integer from 1 to "
+                             "100.");
+    *limit = (size_t) lim;
+    *start = 0;
+    const char *s;
+    uint32_t len;
+    rc = zb_map_get_str(m, "NextToken", &s, &len);
+    if (rc == -1)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter NextToken is not valid. Reason: NextToken must be a "
+                             "string.");
+    if (rc == 0) {
+        char tmp[24];
+        if (len == 0 || len >= sizeof tmp)
+            goto bad;
+        memcpy(tmp, s, len);
+        tmp[len] = '\0';
+        char *end;
+        unsigned long long v = strtoull(tmp, &end, 10);
+        if (*end || tmp[0] == '-')
+            goto bad;
+        *start = (size_t) v;
+    }
+    return 0;
+bad:
+    return zb_proto_fail(err, ZB_ERR_VALIDATION, "The NextToken is not valid.");
+}

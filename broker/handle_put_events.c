@@ -1,0 +1,68 @@
+/*
+ * handle_put_events.c — PutEvents: entries in, one result per entry out.
+ */
+#include <string.h>
+
+#include "handlers.h"
+#include "ingest.h"
+
+/* Precondition: b->now_ns and the time cache were stamped for this request
+ * (ingest__clock). The entries' replies are collected in b->entries first
+ * because FailedEntryCount comes before them in the reply map. */
+int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                       zb_proto_error_t *err)
+{
+    b->put_events_requests++;
+    const zb_field_t *f = zb_map_get(&req->map, "Entries");
+    if (!f)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter Entries is not valid. Reason: Entries is a required "
+                             "argument.");
+    zb_mpk_t c;
+    uint32_t n;
+    zb_mpk_init(&c, f->val, f->val_len);
+    if (zb_mpk_read_array(&c, &n) == -1)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter Entries is not valid. Reason: Entries must be an array.");
+    if (n == 0)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "1 validation error detected: Value '[]' at 'entries' failed to "
+                             "satisfy constraint: Member must have length greater than or equal "
+                             "to 1");
+    if ((int64_t) n > b->cfg->limits.max_entries)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "1 validation error detected: Value at 'entries' failed to satisfy "
+                             "constraint: Member must have length less than or equal to %lld "
+                             "(max-entries-per-request)",
+                             (long long) b->cfg->limits.max_entries);
+    zb_buf_reset(b->entries);
+    uint32_t failed = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *entry = c.p;
+        /* The request body was checked whole by zb_map_decode: cannot fail. */
+        zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH);
+        char id[ZB_UUID_LEN + 1];
+        zb_proto_error_t eerr;
+        if (ingest__entry(b, entry, (size_t) (c.p - entry), id, &eerr) == 0) {
+            zb_mpk_put_map(b->entries, 1);
+            zb_put_cstr(b->entries, "EventId");
+            zb_mpk_put_str(b->entries, id, ZB_UUID_LEN);
+        }
+        else {
+            failed++;
+            zb_mpk_put_map(b->entries, 2);
+            zb_put_cstr(b->entries, "ErrorCode");
+            zb_put_cstr(b->entries, zb_error_code_name(eerr.code));
+            zb_put_cstr(b->entries, "ErrorMessage");
+            zb_put_cstr(b->entries, eerr.message);
+        }
+    }
+    b->entries_count += n;
+    b->failed_entries += failed;
+    if (zb_reply_begin(reply, req, 2) == -1 || zb_put_cstr(reply, "FailedEntryCount") == -1
+        || zb_mpk_put_uint(reply, failed) == -1 || zb_put_cstr(reply, "Entries") == -1
+        || zb_mpk_put_array(reply, n) == -1
+        || zb_buf_append(reply, b->entries->data, b->entries->len) == -1)
+        return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
+    return 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * handlers.h — one function per protocol action (PROTOCOL.md section 3).
+ *
+ * A handler reads the decoded request, acts on b->reg and either writes its
+ * whole reply into `reply` and returns 0, or returns -1 with *err (the
+ * dispatcher then writes the error reply). A mutating handler that fails
+ * leaves the registry as it was.
+ */
+#ifndef ZB_BROKER_HANDLERS_H
+#define ZB_BROKER_HANDLERS_H
+
+#include "broker-t.h"
+
+typedef int (*handler_fn)(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                          zb_proto_error_t *err);
+
+/* The handler of an action; NULL for ZB_ACTION_UNKNOWN. */
+handler_fn handlers__for(zb_action_t action);
+
+int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                       zb_proto_error_t *err);
+int handle__test_event_pattern(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                               zb_proto_error_t *err);
+int handle__create_event_bus(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                             zb_proto_error_t *err);
+int handle__delete_event_bus(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                             zb_proto_error_t *err);
+int handle__describe_event_bus(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                               zb_proto_error_t *err);
+int handle__list_event_buses(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                             zb_proto_error_t *err);
+int handle__put_rule(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                     zb_proto_error_t *err);
+int handle__describe_rule(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                          zb_proto_error_t *err);
+int handle__list_rules(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                       zb_proto_error_t *err);
+int handle__delete_rule(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                        zb_proto_error_t *err);
+int handle__enable_rule(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                        zb_proto_error_t *err);
+int handle__disable_rule(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                         zb_proto_error_t *err);
+int handle__put_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                        zb_proto_error_t *err);
+int handle__remove_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                           zb_proto_error_t *err);
+int handle__list_targets_by_rule(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                                 zb_proto_error_t *err);
+int handle__get_metrics(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                        zb_proto_error_t *err);
+
+/* ---- shared argument readers (handle_common.c) ---------------------------- */
+
+/* Copies a validated name field (bus/rule/target: 1..64 of [A-Za-z0-9._-])
+ * into out[65]. Absent: default_name when not NULL, else a "required"
+ * ValidationException. */
+int handle__name(const zb_map_t *m, const char *key, const char *default_name, char out[65],
+                 zb_proto_error_t *err);
+/* The bus named by `key` (default "default"), or ResourceNotFoundException. */
+int handle__bus(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **bus,
+                zb_proto_error_t *err);
+/* The rule named by `key` on the request's EventBusName. */
+int handle__rule(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **bus,
+                 zb_rule_t **rule, zb_proto_error_t *err);
+/* An optional string field copied into a fresh string (*out NULL when
+ * absent). Returns 0 or -1 (wrong type, or out of memory). */
+int handle__opt_string(const zb_map_t *m, const char *key, char **out, zb_proto_error_t *err);
+/* Pagination: Limit (1..100, default 100) and NextToken (an index). */
+int handle__page(const zb_map_t *m, size_t *start, size_t *limit, zb_proto_error_t *err);
+
+#endif

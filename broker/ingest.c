@@ -1,0 +1,320 @@
+/*
+ * ingest.c — validate, envelope, match, commit, fan out. See ingest.h.
+ */
+#include "ingest.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus.h"
+#include "json.h"
+#include "metrics.h"
+#include "target.h"
+
+void ingest__clock(zb_broker_t *b)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    b->now_ns = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    b->now_ms = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    if (ts.tv_sec != b->time_sec) {
+        b->time_sec = ts.tv_sec;
+        zb_time_format(ts.tv_sec, b->time_text);
+    }
+}
+
+/* ==== validation ================================================================== */
+
+int ingest__check_detail(const uint8_t *p, size_t len)
+{
+    zb_mpk_t c;
+    zb_mpk_item_t it;
+    zb_mpk_init(&c, p, len);
+    if (zb_mpk_read(&c, &it) == -1 || it.type != ZB_MPK_MAP)
+        return -1;
+    /* An explicit stack of "items left" per level: hostile nesting cannot
+     * exhaust the C stack. Map levels count keys and values separately;
+     * an even count left means a key comes next. */
+    uint64_t left[ZB_PROTO_MAX_DEPTH + 1];
+    bool is_map[ZB_PROTO_MAX_DEPTH + 1];
+    int depth = 0;
+    left[0] = (uint64_t) it.v.count * 2;
+    is_map[0] = true;
+    while (depth >= 0) {
+        if (left[depth] == 0) {
+            depth--;
+            continue;
+        }
+        bool key = is_map[depth] && left[depth] % 2 == 0;
+        left[depth]--;
+        if (zb_mpk_read(&c, &it) == -1)
+            return -1;
+        if (key && it.type != ZB_MPK_STR)
+            return -1;
+        switch (it.type) {
+        case ZB_MPK_STR:
+            if (!zb_utf8_valid((const char *) it.v.raw.ptr, it.v.raw.len))
+                return -1;
+            break;
+        case ZB_MPK_FLOAT:
+            if (!isfinite(it.v.f))
+                return -1;
+            break;
+        case ZB_MPK_BIN:
+        case ZB_MPK_EXT:
+            return -1;
+        case ZB_MPK_ARRAY:
+        case ZB_MPK_MAP:
+            if (depth + 1 >= ZB_PROTO_MAX_DEPTH)
+                return -1;
+            depth++;
+            is_map[depth] = it.type == ZB_MPK_MAP;
+            left[depth] = is_map[depth] ? (uint64_t) it.v.count * 2 : it.v.count;
+            break;
+        default:
+            break;
+        }
+    }
+    return zb_mpk_at_end(&c) ? 0 : -1;
+}
+
+/* A required, non-empty, UTF-8 string field, in EventBridge's words. */
+static int s_entry_str(const zb_map_t *m, const char *key, bool required, const char **s,
+                       uint32_t *len, zb_proto_error_t *err)
+{
+    int rc = zb_map_get_str(m, key, s, len);
+    if (rc == -1 || (rc == 0 && !zb_utf8_valid(*s, *len)))
+        return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
+                             "Parameter %s is not valid. Reason: %s must be a UTF-8 string.", key,
+                             key);
+    if ((rc == 1 || *len == 0) && required)
+        return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
+                             "Parameter %s is not valid. Reason: %s is a required argument.", key,
+                             key);
+    return rc;
+}
+
+static int s_resources(const zb_map_t *m, const uint8_t **raw, size_t *raw_len,
+                       zb_proto_error_t *err)
+{
+    *raw = NULL;
+    *raw_len = 0;
+    const zb_field_t *f = zb_map_get(m, "Resources");
+    if (!f || f->val[0] == 0xc0)
+        return 0;
+    zb_mpk_t c;
+    uint32_t n;
+    zb_mpk_init(&c, f->val, f->val_len);
+    if (zb_mpk_read_array(&c, &n) == -1)
+        goto bad;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *s;
+        uint32_t len;
+        if (zb_mpk_read_str(&c, &s, &len) == -1 || !zb_utf8_valid(s, len))
+            goto bad;
+    }
+    *raw = f->val;
+    *raw_len = f->val_len;
+    return 0;
+bad:
+    return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
+                         "Parameter Resources is not valid. Reason: Resources must be an array "
+                         "of strings.");
+}
+
+/* The event's time text: from Time when given, else the request's. */
+static int s_time(zb_broker_t *b, const zb_map_t *m, char out[ZB_TIME_LEN + 1],
+                  const char **time_text, zb_proto_error_t *err)
+{
+    *time_text = b->time_text;
+    const zb_field_t *f = zb_map_get(m, "Time");
+    if (!f || f->val[0] == 0xc0)
+        return 0;
+    zb_mpk_t c;
+    zb_mpk_item_t it;
+    int64_t secs;
+    zb_mpk_init(&c, f->val, f->val_len);
+    if (zb_mpk_read(&c, &it) == 0
+        && ((it.type == ZB_MPK_STR
+             && zb_time_parse((const char *) it.v.raw.ptr, it.v.raw.len, &secs) == 0)
+            || (it.type == ZB_MPK_EXT && it.v.raw.ext_type == -1
+                && zb_time_from_ext(it.v.raw.ptr, it.v.raw.len, &secs) == 0))
+        && secs >= -62135596800ll && secs <= 253402300799ll) {
+        zb_time_format(secs, out);
+        *time_text = out;
+        return 0;
+    }
+    return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
+                         "Parameter Time is not valid. Reason: Time must be an RFC 3339 "
+                         "timestamp or a msgpack timestamp.");
+}
+
+/* Appends the detail map to the envelope: verbatim when it is msgpack,
+ * transcoded when it is JSON text. */
+static int s_detail(zb_buf_t *env, const zb_map_t *m, zb_proto_error_t *err)
+{
+    const zb_field_t *f = zb_map_get(m, "Detail");
+    if (!f || f->val[0] == 0xc0)
+        return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
+                             "Parameter Detail is not valid. Reason: Detail is a required "
+                             "argument.");
+    zb_mpk_t c;
+    zb_mpk_init(&c, f->val, f->val_len);
+    int type = zb_mpk_peek(&c);
+    if (type == ZB_MPK_MAP) {
+        if (ingest__check_detail(f->val, f->val_len) == -1)
+            goto malformed;
+        if (zb_buf_append(env, f->val, f->val_len) == -1)
+            return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
+        return 0;
+    }
+    const char *s;
+    uint32_t len;
+    if (type != ZB_MPK_STR || zb_mpk_read_str(&c, &s, &len) == -1)
+        goto malformed;
+    size_t at = env->len;
+    if (zb_json_to_msgpack(s, len, env, NULL) == -1)
+        goto malformed;
+    uint8_t first = (uint8_t) env->data[at];
+    if (!((first & 0xf0) == 0x80 || first == 0xde || first == 0xdf))
+        goto malformed;
+    return 0;
+malformed:
+    return zb_proto_fail(err, ZB_ERR_MALFORMED_DETAIL, "Detail is malformed.");
+}
+
+/* ==== commit and fan-out =========================================================== */
+
+/* The one place where an accepted event becomes the broker's
+ * responsibility. Delivery is at-most-once today; a journal for durable
+ * targets (write, then fan out) belongs here. */
+static void s_commit(zb_broker_t *b, zb_bus_t *bus)
+{
+    bus->entries++;
+}
+
+static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
+                      const char *event_id, const char *source, size_t source_len,
+                      const char *dtype, size_t dtype_len)
+{
+    if (n > 0)
+        bus->matched++;
+    zb_event_t ev = {
+        .size = sizeof ev,
+        .bus = bus->name,
+        .envelope = b->env->data,
+        .envelope_len = b->env->len,
+        .event_id = event_id,
+        .ingest_ns = b->now_ns,
+        .attempt = 1,
+    };
+    for (int i = 0; i < n; i++) {
+        uint64_t slot = ids[i] - 1;
+        zb_rule_t *rule = slot < bus->nslots ? bus->slots[slot] : NULL;
+        if (!rule || !rule->enabled)
+            continue;
+        rule->matched++;
+        bus->triggered++;
+        ev.rule = rule->name;
+        for (size_t k = 0; k < rule->ntargets; k++) {
+            zb_target_t *t = rule->targets[k];
+            ev.target_id = t->id;
+            target__topic(b, t, bus->name, rule->name, source, source_len, dtype, dtype_len,
+                          &ev.topic, &ev.topic_len);
+            zb_deliver_result_t res = t->kind->ops->deliver(t->handle, &ev);
+            t->invocations++;
+            rule->invocations++;
+            bus->invocations++;
+            if (res != ZB_DELIVER_OK) {
+                t->failed_invocations++;
+                rule->failed_invocations++;
+                bus->failed_invocations++;
+            }
+            metrics__record_since(&b->latency, b->now_ns);
+        }
+    }
+}
+
+int ingest__entry(zb_broker_t *b, const uint8_t *entry, size_t len,
+                  char event_id[ZB_UUID_LEN + 1], zb_proto_error_t *err)
+{
+    zb_map_t m;
+    if (zb_map_decode(&m, entry, len, NULL) == -1)
+        return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT, "Entry is not a map.");
+    const char *source, *dtype, *busname = "default";
+    uint32_t source_len, dtype_len, bus_len = 7;
+    if (s_entry_str(&m, "Source", true, &source, &source_len, err) == -1
+        || s_entry_str(&m, "DetailType", true, &dtype, &dtype_len, err) == -1)
+        return -1;
+    int rc = s_entry_str(&m, "EventBusName", false, &busname, &bus_len, err);
+    if (rc == -1)
+        return -1;
+    if (rc == 1 || bus_len == 0) {
+        busname = "default";
+        bus_len = 7;
+    }
+    zb_bus_t *bus = registry__bus(b->reg, busname, bus_len);
+    if (!bus)
+        return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Event bus %.*s does not exist.",
+                             (int) (bus_len > 64 ? 64 : bus_len), busname);
+    const uint8_t *res;
+    size_t res_len;
+    char time_buf[ZB_TIME_LEN + 1];
+    const char *time_text;
+    if (s_resources(&m, &res, &res_len, err) == -1 || s_time(b, &m, time_buf, &time_text, err) == -1)
+        goto failed;
+    /* TraceHeader: accepted (and type-checked) but not delivered. */
+    const char *th;
+    uint32_t th_len;
+    if (zb_map_get_str(&m, "TraceHeader", &th, &th_len) == -1) {
+        zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
+                      "Parameter TraceHeader is not valid. Reason: TraceHeader must be a "
+                      "string.");
+        goto failed;
+    }
+
+    zb_uuid7_next(&b->uuid, b->now_ms, event_id);
+    zb_envelope_t env = {
+        .id = event_id,
+        .detail_type = dtype,
+        .detail_type_len = dtype_len,
+        .source = source,
+        .source_len = source_len,
+        .account = b->cfg->account,
+        .account_len = strlen(b->cfg->account),
+        .time = time_text,
+        .region = b->cfg->region,
+        .region_len = strlen(b->cfg->region),
+        .resources = res,
+        .resources_len = res_len,
+    };
+    zb_buf_reset(b->env);
+    if (zb_envelope_begin(b->env, &env) == -1) {
+        zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
+        goto failed;
+    }
+    if (s_detail(b->env, &m, err) == -1)
+        goto failed;
+    if ((int64_t) b->env->len > b->cfg->limits.max_entry_bytes) {
+        zb_proto_fail(err, ZB_ERR_LIMIT_EXCEEDED,
+                      "Entry size of %zu bytes exceeds the limit of %lld bytes.", b->env->len,
+                      (long long) b->cfg->limits.max_entry_bytes);
+        goto failed;
+    }
+    const uint64_t *ids = NULL;
+    zb_matcher_error_t merr;
+    int n = zb_matcher_match(bus->matcher, b->mctx, ZB_FORMAT_MSGPACK, b->env->data, b->env->len,
+                             &ids, &merr);
+    if (n == -1) {
+        zb_proto_fail(err, ZB_ERR_MALFORMED_DETAIL, "Detail is malformed.");
+        goto failed;
+    }
+    s_commit(b, bus);
+    s_fan_out(b, bus, ids, n, event_id, source, source_len, dtype, dtype_len);
+    return 0;
+failed:
+    bus->failed_entries++;
+    return -1;
+}

@@ -1,0 +1,391 @@
+/*
+ * loop.c — the event loop: signals, requests in, replies out, reloads.
+ *
+ * One thread does everything. ZeroMQ's I/O thread moves bytes to and from
+ * the network; this thread decodes, matches and publishes. Because the
+ * loop handles one request at a time, a reload or an API change happens
+ * between two requests: no event is ever half-way through when the rules
+ * change.
+ */
+#include "broker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "bus.h"
+#include "handlers.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "state.h"
+#include "target_pub.h"
+
+/* Requests handled per wake-up before signals are looked at again: keeps
+ * SIGTERM responsive under a flood while amortising zmq_poll. */
+#define BATCH 1024
+
+void broker__log(const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "zbridged: %s\n", line);
+}
+
+static void s_log_errors(const char *what, const zb_buf_t *errors)
+{
+    broker__log("%s:", what);
+    fputs(errors->data, stderr);
+}
+
+/* ==== requests ================================================================ */
+
+/* Re-applies the saved API changes onto b->reg (which may be a registry
+ * being built for a reload). Failures are warnings: see state.h. */
+static void s_replay(zb_broker_t *b)
+{
+    b->replaying = true;
+    for (size_t i = 0; i < state__count(b->state); i++) {
+        size_t len;
+        const void *op = state__op(b->state, i, &len);
+        zb_request_t req;
+        zb_proto_error_t err;
+        handler_fn fn;
+        zb_buf_reset(b->reply);
+        if (zb_request_decode(&req, op, len, &err) == -1 || !zb_action_is_mutation(req.action)
+            || !(fn = handlers__for(req.action))) {
+            broker__log("%s: change %zu is not a valid request; skipped", state__path(b->state),
+                        i + 1);
+            continue;
+        }
+        if (fn(b, &req, b->reply, &err) == -1)
+            broker__log("%s: change %zu (%s) no longer applies: %s", state__path(b->state),
+                        i + 1, zb_action_name(req.action), err.message);
+    }
+    zb_buf_reset(b->reply);
+    b->replaying = false;
+}
+
+/* Builds a registry from cfg plus the saved API changes. On success the
+ * broker serves it (b->cfg = cfg, b->reg = the new registry) and the old
+ * registry and config are destroyed; on failure nothing changes. */
+static int s_install(zb_broker_t *b, zb_config_t *cfg)
+{
+    zb_buf_t *errors = zb_buf_new(256);
+    if (!errors)
+        return -1;
+    zb_registry_t *reg = registry__from_config(b, cfg, errors);
+    if (!reg) {
+        s_log_errors("rules refused", errors);
+        zb_buf_destroy(&errors);
+        return -1;
+    }
+    zb_buf_destroy(&errors);
+    zb_config_t *old_cfg = b->cfg;
+    zb_registry_t *old_reg = b->reg;
+    b->cfg = cfg;
+    b->reg = reg;
+    s_replay(b);
+    if (old_reg) {
+        registry__carry_metrics(reg, old_reg);
+        registry__destroy(b, &old_reg);
+    }
+    if (old_cfg != cfg)
+        config__destroy(&old_cfg);
+    return 0;
+}
+
+/* After a mutation: save it, or undo it by rebuilding without it. */
+static void s_persist(zb_broker_t *b, const zb_request_t *req, const void *body, size_t len)
+{
+    char why[512];
+    if (state__append(b->state, body, len, why, sizeof why) == 0)
+        return;
+    broker__log("cannot save an API change: %s; undoing it", why);
+    s_install(b, b->cfg);
+    zb_buf_reset(b->reply);
+    char msg[700];
+    snprintf(msg, sizeof msg, "The change could not be saved (%s), so it was not applied.", why);
+    zb_reply_error(b->reply, req, ZB_ERR_INTERNAL, msg);
+}
+
+void broker__handle(zb_broker_t *b, const void *body, size_t len)
+{
+    zb_request_t req;
+    zb_proto_error_t err;
+    zb_buf_reset(b->reply);
+    ingest__clock(b);
+    if ((int64_t) len > b->cfg->limits.max_request_bytes) {
+        snprintf(err.message, sizeof err.message,
+                 "Request of %zu bytes exceeds the limit of %lld bytes (max-request-bytes).", len,
+                 (long long) b->cfg->limits.max_request_bytes);
+        zb_reply_error(b->reply, NULL, ZB_ERR_LIMIT_EXCEEDED, err.message);
+        return;
+    }
+    if (zb_request_decode(&req, body, len, &err) == -1) {
+        zb_reply_error(b->reply, req.request_id ? &req : NULL, err.code, err.message);
+        return;
+    }
+    handler_fn fn = handlers__for(req.action);
+    if (fn(b, &req, b->reply, &err) == -1) {
+        zb_buf_reset(b->reply);
+        zb_reply_error(b->reply, &req, err.code, err.message);
+        return;
+    }
+    if (zb_action_is_mutation(req.action) && !b->replaying)
+        s_persist(b, &req, body, len);
+}
+
+/* Reads one whole message from the router and answers it. Returns 0, or -1
+ * when no message is waiting. */
+static int s_serve_one(zb_broker_t *b)
+{
+    zmq_msg_t parts[ZB_PROTO_MAX_ROUTE_FRAMES + 2];
+    int n = 0;
+    bool overflow = false;
+    for (;;) {
+        zmq_msg_t *m = &parts[n < ZB_PROTO_MAX_ROUTE_FRAMES + 1 ? n : ZB_PROTO_MAX_ROUTE_FRAMES + 1];
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, b->router, ZMQ_DONTWAIT) == -1) {
+            zmq_msg_close(m);
+            /* Only the first frame can be missing: a message arrives whole. */
+            for (int i = 0; i < n; i++)
+                zmq_msg_close(&parts[i]);
+            return -1;
+        }
+        bool more = zmq_msg_more(m);
+        if (n < ZB_PROTO_MAX_ROUTE_FRAMES + 1)
+            n++;
+        else {
+            overflow = true;
+            zmq_msg_close(m);
+        }
+        if (!more)
+            break;
+    }
+    if (overflow || n < 2) {
+        /* Too many route frames to answer safely: drop it. */
+        for (int i = 0; i < n; i++)
+            zmq_msg_close(&parts[i]);
+        return 0;
+    }
+    zmq_msg_t *body = &parts[n - 1];
+    broker__handle(b, zmq_msg_data(body), zmq_msg_size(body));
+    zmq_msg_close(body);
+    /* The route goes back as it came (identity, REQ's empty delimiter...). */
+    for (int i = 0; i < n - 1; i++)
+        if (zmq_msg_send(&parts[i], b->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+            zmq_msg_close(&parts[i]);
+    zmq_send(b->router, b->reply->data, b->reply->len, ZMQ_DONTWAIT);
+    return 0;
+}
+
+/* ==== life cycle ============================================================== */
+
+static void s_stamp_mtime(zb_broker_t *b)
+{
+    struct stat st;
+    if (stat(b->config_path, &st) == 0) {
+        b->config_mtime = st.st_mtim.tv_sec;
+        b->config_mtime_ns = st.st_mtim.tv_nsec;
+    }
+}
+
+int broker__reload(zb_broker_t *b)
+{
+    broker__log("reloading %s", b->config_path);
+    s_stamp_mtime(b);
+    zb_buf_t *errors = zb_buf_new(256);
+    if (!errors)
+        return -1;
+    zb_config_t *cfg = config__load(b->config_path, errors);
+    if (!cfg) {
+        s_log_errors("reload refused; the previous rules keep serving", errors);
+        zb_buf_destroy(&errors);
+        return -1;
+    }
+    zb_buf_destroy(&errors);
+    if (strcmp(cfg->listen, b->cfg->listen) != 0)
+        broker__log("broker.listen changed to %s: that takes a restart; still serving %s",
+                    cfg->listen, b->cfg->listen);
+    /* Settings bound at start stay as they were until a restart. */
+    free(cfg->listen);
+    cfg->listen = strdup(b->cfg->listen);
+    if (!cfg->listen || s_install(b, cfg) == -1) {
+        broker__log("reload refused; the previous rules keep serving");
+        config__destroy(&cfg);
+        return -1;
+    }
+    broker__log("reloaded %s", b->config_path);
+    return 0;
+}
+
+zb_broker_t *broker__new(const char *config_path, const char *state_path, bool serve)
+{
+    zb_buf_t *errors = zb_buf_new(256);
+    if (!errors)
+        return NULL;
+    zb_config_t *cfg = config__load(config_path, errors);
+    if (!cfg) {
+        fputs(errors->data, stderr);
+        zb_buf_destroy(&errors);
+        return NULL;
+    }
+    zb_broker_t *b = calloc(1, sizeof *b);
+    if (!b) {
+        config__destroy(&cfg);
+        zb_buf_destroy(&errors);
+        return NULL;
+    }
+    b->sigfd = -1;
+    b->config_path = strdup(config_path);
+    b->cfg = cfg;
+    b->started_ns = metrics__now_ns();
+    zb_uuid7_init(&b->uuid);
+    b->reply = zb_buf_new(4096);
+    b->entries = zb_buf_new(4096);
+    b->env = zb_buf_new(4096);
+    b->topic = zb_buf_new(256);
+    b->mctx = zb_match_ctx_new();
+    b->state = state__new(state_path ? state_path : cfg->state_file);
+    if (serve) {
+        /* Block the signals before ZeroMQ starts its threads, so they
+         * inherit the mask and every signal reaches our signalfd. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        b->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    }
+    b->zctx = zmq_ctx_new();
+    if (!b->config_path || !b->reply || !b->entries || !b->env || !b->topic || !b->mctx
+        || !b->state || !b->zctx || (serve && b->sigfd == -1) || target_pub__init(b) == -1) {
+        broker__log("cannot start: %s", strerror(errno ? errno : ENOMEM));
+        goto fail;
+    }
+    zb_buf_reset(errors);
+    if (state__load(b->state, errors) == -1) {
+        fputs(errors->data, stderr);
+        goto fail;
+    }
+    zb_buf_destroy(&errors);
+    /* s_install takes cfg over; a refusal leaves it with the caller. */
+    b->cfg = NULL;
+    if (s_install(b, cfg) == -1) {
+        b->cfg = cfg;
+        goto fail;
+    }
+    s_stamp_mtime(b);
+    if (serve) {
+        b->router = zmq_socket(b->zctx, ZMQ_ROUTER);
+        int linger = 1000, sndhwm = 100000, rcvhwm = 10000;
+        /* A peer sending far beyond the request limit is cut off by ZeroMQ
+         * rather than buffered whole; up to 4x it gets a clear error. */
+        int64_t maxmsg = b->cfg->limits.max_request_bytes * 4;
+        if (maxmsg < 64 * 1024 * 1024)
+            maxmsg = 64 * 1024 * 1024;
+        if (!b->router || zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger) == -1
+            || zmq_setsockopt(b->router, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) == -1
+            || zmq_setsockopt(b->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) == -1
+            || zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) == -1
+            || zmq_bind(b->router, b->cfg->listen) == -1) {
+            broker__log("cannot listen on %s: %s", b->cfg->listen, zmq_strerror(errno));
+            goto fail;
+        }
+    }
+    return b;
+fail:
+    zb_buf_destroy(&errors);
+    broker__destroy(&b);
+    return NULL;
+}
+
+void broker__destroy(zb_broker_t **self_p)
+{
+    zb_broker_t *b = *self_p;
+    if (!b)
+        return;
+    if (b->router)
+        zmq_close(b->router);
+    registry__destroy(b, &b->reg);
+    target_pub__cleanup(b);
+    if (b->zctx)
+        zmq_ctx_term(b->zctx);
+    if (b->sigfd != -1)
+        close(b->sigfd);
+    config__destroy(&b->cfg);
+    state__destroy(&b->state);
+    zb_match_ctx_destroy(&b->mctx);
+    zb_buf_destroy(&b->reply);
+    zb_buf_destroy(&b->entries);
+    zb_buf_destroy(&b->env);
+    zb_buf_destroy(&b->topic);
+    free(b->config_path);
+    free(b);
+    *self_p = NULL;
+}
+
+/* Returns the signal read, or 0. */
+static int s_read_signal(zb_broker_t *b)
+{
+    struct signalfd_siginfo si;
+    ssize_t r = read(b->sigfd, &si, sizeof si);
+    return r == (ssize_t) sizeof si ? (int) si.ssi_signo : 0;
+}
+
+static bool s_file_changed(zb_broker_t *b)
+{
+    struct stat st;
+    if (stat(b->config_path, &st) == -1)
+        return false;
+    return st.st_mtim.tv_sec != b->config_mtime || st.st_mtim.tv_nsec != b->config_mtime_ns;
+}
+
+int broker__run(zb_broker_t *b)
+{
+    broker__log("ready on %s (rules: %s, state: %s)", b->cfg->listen, b->config_path,
+                state__path(b->state));
+    uint64_t last_check = metrics__now_ns();
+    for (;;) {
+        zmq_pollitem_t items[2] = {
+            { b->router, 0, ZMQ_POLLIN, 0 },
+            { NULL, b->sigfd, ZMQ_POLLIN, 0 },
+        };
+        int rc = zmq_poll(items, 2, b->cfg->watch ? 500 : -1);
+        if (rc == -1 && errno != EINTR) {
+            broker__log("poll failed: %s", zmq_strerror(errno));
+            break;
+        }
+        if (rc > 0 && (items[1].revents & ZMQ_POLLIN)) {
+            int sig = s_read_signal(b);
+            if (sig == SIGINT || sig == SIGTERM) {
+                broker__log("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+                break;
+            }
+            if (sig == SIGHUP)
+                broker__reload(b);
+        }
+        if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
+            for (int i = 0; i < BATCH && s_serve_one(b) == 0; i++)
+                ;
+        if (b->cfg->watch && metrics__now_ns() - last_check > 500000000ull) {
+            last_check = metrics__now_ns();
+            if (s_file_changed(b))
+                broker__reload(b);
+        }
+    }
+    /* Every accepted event was handed to its PUB sockets before its reply;
+     * broker__destroy closes them with linger so their queues drain. */
+    return 0;
+}

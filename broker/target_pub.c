@@ -1,0 +1,150 @@
+/*
+ * target_pub.c — the built-in `pub` target kind. See target_pub.h.
+ *
+ * Written only against the target ABI (zbridge_plugin.h), as an external
+ * plugin would be: the broker reaches it through b->pub_kind.ops.
+ */
+#include "target_pub.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+/* One bound PUB socket, shared by every target naming its endpoint. The
+ * open target handle is the socket entry itself, reference-counted. */
+typedef struct pub_socket {
+    char *endpoint;
+    void *sock;
+    int refs;
+    struct pub_socket *next;
+} pub_socket_t;
+
+struct pub_pool {
+    void *zctx;
+    int linger_ms;
+    pub_socket_t *head;
+};
+
+static int s_validate(void *pd, const zb_target_config_t *c, char *err, size_t errlen)
+{
+    if (!c->endpoint || !*c->endpoint) {
+        snprintf(err, errlen, "Endpoint is required for a pub target.");
+        return -1;
+    }
+    return 0;
+}
+
+static int s_open(void *pd, const zb_target_config_t *c, void **target, char *err, size_t errlen)
+{
+    pub_pool_t *pool = pd;
+    if (s_validate(pd, c, err, errlen) == -1)
+        return -1;
+    for (pub_socket_t *s = pool->head; s; s = s->next)
+        if (strcmp(s->endpoint, c->endpoint) == 0) {
+            s->refs++;
+            *target = s;
+            return 0;
+        }
+    pub_socket_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->endpoint = strdup(c->endpoint))) {
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->sock = zmq_socket(pool->zctx, ZMQ_PUB);
+    int hwm = (int) c->high_water_mark;
+    /* Linger lets shutdown flush what was accepted; reloads close sockets
+     * only when no target names their endpoint any more. */
+    int linger = pool->linger_ms;
+    if (!s->sock || zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) == -1
+        || zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger) == -1
+        || zmq_bind(s->sock, c->endpoint) == -1) {
+        snprintf(err, errlen, "cannot bind %s: %s", c->endpoint, zmq_strerror(errno));
+        if (s->sock)
+            zmq_close(s->sock);
+        free(s->endpoint);
+        free(s);
+        return -1;
+    }
+    s->refs = 1;
+    s->next = pool->head;
+    pool->head = s;
+    *target = s;
+    return 0;
+}
+
+static zb_deliver_result_t s_deliver(void *target, const zb_event_t *ev)
+{
+    pub_socket_t *s = target;
+    /* PUB never blocks: with a full queue it drops for that subscriber. */
+    if (zmq_send(s->sock, ev->topic, ev->topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+        return ZB_DELIVER_FAILED;
+    if (zmq_send(s->sock, ev->envelope, ev->envelope_len, ZMQ_DONTWAIT) == -1)
+        return ZB_DELIVER_FAILED;
+    return ZB_DELIVER_OK;
+}
+
+static void s_close(void *pd, void **target)
+{
+    pub_pool_t *pool = pd;
+    pub_socket_t *s = *target;
+    *target = NULL;
+    if (!s || --s->refs > 0)
+        return;
+    for (pub_socket_t **pp = &pool->head; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    zmq_close(s->sock);
+    free(s->endpoint);
+    free(s);
+}
+
+static const zb_target_ops_t s_ops = {
+    .size = sizeof(zb_target_ops_t),
+    .type = "pub",
+    .validate = s_validate,
+    .open = s_open,
+    .deliver = s_deliver,
+    .close = s_close,
+};
+
+int target_pub__init(zb_broker_t *b)
+{
+    pub_pool_t *pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return -1;
+    pool->zctx = b->zctx;
+    pool->linger_ms = b->cfg ? (int) b->cfg->linger_ms : 2000;
+    b->pub_pool = pool;
+    b->pub_kind.ops = &s_ops;
+    b->pub_kind.plugin_data = pool;
+    return 0;
+}
+
+void target_pub__cleanup(zb_broker_t *b)
+{
+    pub_pool_t *pool = b->pub_pool;
+    if (!pool)
+        return;
+    while (pool->head) {
+        pub_socket_t *s = pool->head;
+        pool->head = s->next;
+        zmq_close(s->sock);
+        free(s->endpoint);
+        free(s);
+    }
+    free(pool);
+    b->pub_pool = NULL;
+}
+
+size_t target_pub__sockets(const zb_broker_t *b)
+{
+    size_t n = 0;
+    for (pub_socket_t *s = b->pub_pool ? b->pub_pool->head : NULL; s; s = s->next)
+        n++;
+    return n;
+}

@@ -1,0 +1,23 @@
+/*
+ * target_pub.h — the built-in `pub` target kind: ZeroMQ PUB sockets, one
+ * per distinct endpoint, shared by every target that names it.
+ *
+ * High-water mark policy: each socket queues at most `high-water-mark`
+ * events per subscriber (ZMQ_SNDHWM; the first target to open an endpoint
+ * sets it, 0 = unbounded). A subscriber whose queue is full misses events
+ * (ZeroMQ PUB drops for that subscriber only); ingest and the other
+ * subscribers never wait for it.
+ */
+#ifndef ZB_BROKER_TARGET_PUB_H
+#define ZB_BROKER_TARGET_PUB_H
+
+#include "broker-t.h"
+
+/* Registers the pub kind in b->pub_kind. Returns 0 or -1. */
+int target_pub__init(zb_broker_t *b);
+/* Frees the pool; every pub target must be closed already. */
+void target_pub__cleanup(zb_broker_t *b);
+/* Number of PUB sockets open (for tests and metrics). */
+size_t target_pub__sockets(const zb_broker_t *b);
+
+#endif
