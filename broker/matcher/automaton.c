@@ -49,8 +49,11 @@ static uint32_t s_child_make(zb_matcher_t *m, uint32_t parent, const char *name,
     s->parent = parent;
     s->name = copy;
     s->name_len = len;
-    STATE(m, parent)->refs++;
-    STATE(m, parent)->n_children++;
+    mt_state_t *ps = STATE(m, parent);
+    ps->refs++;
+    ps->n_children++;
+    ps->child_len_count[len & 31]++;
+    ps->child_len_bits |= 1u << (len & 31);
     return st;
 }
 
@@ -63,6 +66,9 @@ static void s_state_unref(zb_matcher_t *m, uint32_t st)
         if (--s->refs > 0)
             return;
         uint32_t parent = s->parent;
+        mt_state_t *ps = STATE(m, parent);
+        if (--ps->child_len_count[s->name_len & 31] == 0)
+            ps->child_len_bits &= ~(1u << (s->name_len & 31));
         mt_hmap_remove(&m->map, parent, MT_TAG_FIELD, s->name, s->name_len, st);
         free(s->name);
         free(s->pfx.v);
@@ -241,6 +247,7 @@ void mt_uninstall(zb_matcher_t *m, uint32_t slot)
                 s_alt_uninstall(m, c->state, cid, &leaf->alts[k]);
             if (c->absent_ok)
                 STATE(m, c->state)->n_absent--;
+            mt_state_refresh(STATE(m, c->state));
             uint32_t st = c->state;
             free(c->subs);
             mt_table_release(&m->conds, cid);
@@ -308,10 +315,12 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
         if (c->absent_ok)
             STATE(m, st)->n_absent++;
         conds[i] = cid;
+        mt_state_refresh(STATE(m, st));
         for (uint32_t k = 0; k < leaf->n_alts; k++) {
             if (s_alt_install(m, st, cid, &leaf->alts[k]) != 0)
                 goto fail;
             COND(m, cid)->n_installed++;
+            mt_state_refresh(STATE(m, st));
         }
     }
     for (uint32_t j = 0; j < pat->n_conjs; j++) {
@@ -379,14 +388,8 @@ fail:
     return -1;
 }
 
-bool mt_state_wants_value(const zb_matcher_t *m, uint32_t st)
+void mt_state_refresh(mt_state_t *s)
 {
-    const mt_state_t *s = MT_AT(m->states, mt_state_t, st);
-    return s->n_hashed || s->n_eic || s->n_slow || s->n_absent || s->pfx.n || s->sfx.n ||
-           s->pfx_eic.n || s->sfx_eic.n;
-}
-
-bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
-{
-    return MT_AT(m->states, mt_state_t, st)->n_children > 0;
+    s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_absent || s->pfx.n || s->sfx.n ||
+                     s->pfx_eic.n || s->sfx_eic.n;
 }

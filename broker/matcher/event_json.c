@@ -80,19 +80,37 @@ static size_t s_utf8(const unsigned char *s, size_t n)
     return k;
 }
 
+/* Word-at-a-time scan: returns the first position in [p, end) holding a
+ * quote, a backslash, a control character or a non-ASCII byte (or end).
+ * Plain ASCII runs are most of any event, so this is the hot loop. */
+static inline const char *s_plain_run(const char *p, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x;
+        if (hit & highs)
+            break;
+        p += 8;
+    }
+    while (p < end) {
+        unsigned char c = (unsigned char) *p;
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+        p++;
+    }
+    return p;
+}
+
 /* Reads a string (rd->p on the opening quote). With `want`, *s and *len get
  * its unescaped bytes (in place, or in the context's scratch). */
 static int s_string(s_rd_t *rd, bool want, const char **s, size_t *len)
 {
-    const char *q = ++rd->p;
     const char *end = rd->end;
     /* Fast path: plain ASCII up to the closing quote. */
-    while (q < end) {
-        unsigned char c = (unsigned char) *q;
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-            break;
-        q++;
-    }
+    const char *q = s_plain_run(++rd->p, end);
     if (q < end && *q == '"') {
         if (want) {
             *s = rd->p;
@@ -303,64 +321,181 @@ static int s_literal(s_rd_t *rd, const char *word, size_t n)
 
 static int s_value(s_rd_t *rd, uint32_t st);
 
-/* Skips one value, validating it. Recursion is bounded by MT_MAX_DEPTH. */
+/* End of the run of ASCII digits starting at p; 8 at a time while it can
+ * (coordinates and ids make digit runs the bulk of many events). */
+static inline const char *s_digits(const char *p, const char *e)
+{
+    while (e - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        /* every byte in 0x30..0x39: high nibble 3, and +6 keeps it there */
+        if ((x & 0xf0f0f0f0f0f0f0f0ULL) != 0x3030303030303030ULL ||
+            ((x + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) != 0x3030303030303030ULL)
+            break;
+        p += 8;
+    }
+    while (p < e && (unsigned) (*p - '0') < 10)
+        p++;
+    return p;
+}
+
+/* Validates a number starting at p; returns the position after it, or
+ * NULL if it is malformed. */
+static inline const char *s_skip_number(const char *p, const char *e)
+{
+    if (p < e && *p == '-')
+        p++;
+    if (p < e && *p == '0')
+        p++;
+    else if (p < e && (unsigned) (*p - '1') < 9)
+        p = s_digits(p + 1, e);
+    else
+        return NULL;
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || (unsigned) (*p - '0') >= 10)
+            return NULL;
+        p = s_digits(p + 1, e);
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || (unsigned) (*p - '0') >= 10)
+            return NULL;
+        p = s_digits(p + 1, e);
+    }
+    return p;
+}
+
+#define S_WS(p, e)                                                                                 \
+    while ((p) < (e) && (*(p) == ' ' || *(p) == '\n' || *(p) == '\r' || *(p) == '\t'))         \
+    (p)++
+
+/* Skips one value, validating it, without recursion: `open` remembers the
+ * containers entered (bounded by MT_MAX_DEPTH with the reader's depth).
+ * Works on a local cursor; rd->p is written back before any call that
+ * reads it and on return. */
 static int s_skip(s_rd_t *rd)
 {
-    s_ws(rd);
-    if (rd->p >= rd->end)
-        return s_fail(rd, "unexpected end of input");
-    char c = *rd->p;
-    if (c == '"')
-        return s_string(rd, false, NULL, NULL);
-    if (c == '{' || c == '[') {
-        if (++rd->depth > MT_MAX_DEPTH)
-            return s_fail(rd, "nesting deeper than 64 levels");
-        char close = c == '{' ? '}' : ']';
-        rd->p++;
-        s_ws(rd);
-        if (rd->p < rd->end && *rd->p == close) {
-            rd->p++;
-            rd->depth--;
+    char open[MT_MAX_DEPTH + 1];
+    int sp = 0;
+    const char *p = rd->p, *e = rd->end;
+    const char *why = "unexpected character";
+value:
+    S_WS(p, e);
+    if (p >= e) {
+        why = "unexpected end of input";
+        goto fail;
+    }
+    switch (*p) {
+    case '"': {
+        const char *q = s_plain_run(p + 1, e);
+        if (q < e && *q == '"') {
+            p = q + 1;
+        } else {
+            rd->p = p;
+            if (s_string(rd, false, NULL, NULL) != 0)
+                return -1;
+            p = rd->p;
+        }
+        break;
+    }
+    case '{':
+    case '[': {
+        char c = *p;
+        if (rd->depth + sp + 1 > MT_MAX_DEPTH) {
+            why = "nesting deeper than 64 levels";
+            goto fail;
+        }
+        p++;
+        S_WS(p, e);
+        if (p < e && *p == (c == '{' ? '}' : ']')) {
+            p++;
+            break;
+        }
+        open[sp++] = c;
+        if (c == '[')
+            goto value;
+        goto key;
+    }
+    case 't':
+        if (e - p < 4 || memcmp(p, "true", 4) != 0)
+            goto fail;
+        p += 4;
+        break;
+    case 'f':
+        if (e - p < 5 || memcmp(p, "false", 5) != 0)
+            goto fail;
+        p += 5;
+        break;
+    case 'n':
+        if (e - p < 4 || memcmp(p, "null", 4) != 0)
+            goto fail;
+        p += 4;
+        break;
+    default: {
+        const char *q = s_skip_number(p, e);
+        if (!q) {
+            why = *p == '-' || (unsigned) (*p - '0') < 10 ? "bad number" : "unexpected character";
+            goto fail;
+        }
+        p = q;
+        break;
+    }
+    }
+    /* after a value */
+    for (;;) {
+        if (sp == 0) {
+            rd->p = p;
             return 0;
         }
-        for (;;) {
-            if (c == '{') {
-                s_ws(rd);
-                if (rd->p >= rd->end || *rd->p != '"')
-                    return s_fail(rd, "expected a string key");
-                if (s_string(rd, false, NULL, NULL) != 0)
-                    return -1;
-                s_ws(rd);
-                if (rd->p >= rd->end || *rd->p != ':')
-                    return s_fail(rd, "expected ':'");
-                rd->p++;
-            }
-            if (s_skip(rd) != 0)
+        S_WS(p, e);
+        if (p >= e) {
+            why = "unexpected end of input";
+            goto fail;
+        }
+        char c = *p;
+        if (c == ',') {
+            p++;
+            if (open[sp - 1] == '[')
+                goto value;
+            goto key;
+        }
+        if (c != (open[sp - 1] == '{' ? '}' : ']')) {
+            why = "expected ',' or a closing bracket";
+            goto fail;
+        }
+        p++;
+        sp--;
+    }
+key:
+    S_WS(p, e);
+    if (p >= e || *p != '"') {
+        why = "expected a string key";
+        goto fail;
+    }
+    {
+        const char *q = s_plain_run(p + 1, e);
+        if (q < e && *q == '"') {
+            p = q + 1;
+        } else {
+            rd->p = p;
+            if (s_string(rd, false, NULL, NULL) != 0)
                 return -1;
-            s_ws(rd);
-            if (rd->p >= rd->end)
-                return s_fail(rd, "unexpected end of input");
-            if (*rd->p == ',') {
-                rd->p++;
-                continue;
-            }
-            if (*rd->p == close) {
-                rd->p++;
-                rd->depth--;
-                return 0;
-            }
-            return s_fail(rd, "expected ',' or a closing bracket");
+            p = rd->p;
         }
     }
-    if (c == 't')
-        return s_literal(rd, "true", 4);
-    if (c == 'f')
-        return s_literal(rd, "false", 5);
-    if (c == 'n')
-        return s_literal(rd, "null", 4);
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return s_number(rd, false, NULL);
-    return s_fail(rd, "unexpected character");
+    S_WS(p, e);
+    if (p >= e || *p != ':') {
+        why = "expected ':'";
+        goto fail;
+    }
+    p++;
+    goto value;
+fail:
+    rd->p = p;
+    return s_fail(rd, why);
 }
 
 static int s_object(s_rd_t *rd, uint32_t st)
@@ -383,7 +518,7 @@ static int s_object(s_rd_t *rd, uint32_t st)
         size_t klen = 0;
         if (s_string(rd, children, &k, &klen) != 0)
             return -1;
-        uint32_t child = children ? mt_child(rd->m, st, k, klen) : MT_NONE;
+        uint32_t child = children ? mt_child_fast(rd->m, st, k, klen) : MT_NONE;
         s_ws(rd);
         if (rd->p >= rd->end || *rd->p != ':')
             return s_fail(rd, "expected ':'");

@@ -47,7 +47,7 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
         uint32_t klen;
         if (zb_mpk_read_str(&rd->cur, &k, &klen) != 0)
             return s_fail(rd, "map key is not a string");
-        uint32_t child = children ? mt_child(rd->m, st, k, klen) : MT_NONE;
+        uint32_t child = children ? mt_child_fast(rd->m, st, k, klen) : MT_NONE;
         if ((child == MT_NONE ? s_skip(rd) : s_value(rd, child)) != 0)
             return -1;
     }

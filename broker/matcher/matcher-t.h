@@ -147,6 +147,10 @@ typedef struct mt_state {
     uint32_t name_len;
     uint32_t refs;         /* child states + conditions on this state */
     uint32_t n_children;
+    /* Children by name length (len % 32): a key whose length no child has
+     * is skipped without hashing it. */
+    uint32_t child_len_bits;
+    uint16_t child_len_count[32];
     uint32_t n_hashed;     /* installed hashed alternatives (tags S N T F Z) */
     uint32_t n_eic;        /* installed MT_TAG_EIC alternatives */
     uint32_t n_absent;     /* conditions here that accept absence */
@@ -155,6 +159,7 @@ typedef struct mt_state {
     uint32_t n_slow, cap_slow;
     bool slow_needs_fold;  /* an AB_EIC is in the slow list */
     bool slow_needs_ip;    /* a CIDR is in the slow list */
+    bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;
 
 typedef struct mt_cond {

@@ -86,6 +86,25 @@ uint32_t mt_child(const zb_matcher_t *m, uint32_t parent, const char *name, size
 int mt_install(zb_matcher_t *m, uint32_t slot);
 void mt_uninstall(zb_matcher_t *m, uint32_t slot);
 
+/* Hot-path helpers for the event readers. */
+static inline bool mt_state_wants_value(const zb_matcher_t *m, uint32_t st)
+{
+    return MT_AT(m->states, mt_state_t, st)->wants_value;
+}
+
+static inline bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
+{
+    return MT_AT(m->states, mt_state_t, st)->n_children > 0;
+}
+
+/* mt_child() behind the length filter. */
+static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const char *name, size_t len)
+{
+    if (!(MT_AT(m->states, mt_state_t, st)->child_len_bits & (1u << (len & 31))))
+        return MT_NONE;
+    return mt_child(m, st, name, len);
+}
+
 /* ---- match.c --------------------------------------------------------------------- */
 int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m);
 int mt_ctx_push_array(zb_match_ctx_t *ctx);
@@ -93,9 +112,8 @@ void mt_ctx_set_index(zb_match_ctx_t *ctx, uint32_t index);
 void mt_ctx_pop_array(zb_match_ctx_t *ctx);
 /* A leaf value at `state` (whose state is in use). */
 void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t state, const mt_value_t *v);
-/* True if values at `state` matter (conditions, or children). */
-bool mt_state_wants_value(const zb_matcher_t *m, uint32_t state);
-bool mt_state_has_children(const zb_matcher_t *m, uint32_t state);
+/* Recomputes state->wants_value after its matchers changed. */
+void mt_state_refresh(mt_state_t *s);
 int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids);
 /* Scratch buffers of at least n bytes (NULL when memory runs out). */
 char *mt_ctx_text(zb_match_ctx_t *ctx, size_t n);
