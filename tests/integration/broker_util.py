@@ -1,0 +1,75 @@
+"""Helpers for the zbridged tests: subscribers, rules files, requests."""
+import json
+import time
+
+import msgpack
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from conftest import free_port, request  # noqa: F401  (re-exported)
+
+
+def subscriber(ctx, endpoint, topic=b""):
+    """A SUB socket connected to `endpoint`, subscribed to `topic`, and
+    known to be connected (so no event published after this is missed)."""
+    sub = ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt(zmq.RCVTIMEO, 2000)
+    mon = sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+    mon.setsockopt(zmq.RCVTIMEO, 5000)
+    sub.subscribe(topic)
+    sub.connect(endpoint)
+    ev = recv_monitor_message(mon)
+    assert ev["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED
+    sub.disable_monitor()
+    mon.close()
+    # The subscription travels after the handshake; give it a moment.
+    time.sleep(0.05)
+    return sub
+
+
+def receive(sub, timeout=2.0):
+    """(topic, envelope dict) of the next delivered event."""
+    sub.setsockopt(zmq.RCVTIMEO, int(timeout * 1000))
+    frames = sub.recv_multipart()
+    assert len(frames) == 2, frames
+    return frames[0], msgpack.unpackb(frames[1], raw=False)
+
+
+def nothing_more(sub, wait=0.2):
+    """True if no further event arrives within `wait` seconds."""
+    return not sub.poll(int(wait * 1000))
+
+
+def entry(source="shop.orders", detail_type="OrderCreated", detail=None, bus=None, **extra):
+    e = {"Source": source, "DetailType": detail_type,
+         "Detail": detail if detail is not None else {}}
+    if bus:
+        e["EventBusName"] = bus
+    e.update(extra)
+    return e
+
+
+def put_events(sock, *entries, **fields):
+    return request(sock, "PutEvents", Entries=list(entries), **fields)
+
+
+def rules_with_target(endpoint, pattern=None, bus="orders", rule="big-orders", topic=None,
+                      state="ENABLED"):
+    """A rules file with one bus, one rule and one pub target."""
+    pattern = pattern or {"source": ["shop.orders"], "detail": {"amount": [{"numeric": [">", 100]}]}}
+    t = f"\n            topic: \"{topic}\"" if topic else ""
+    return f"""\
+broker:
+  listen: {{listen}}
+buses:
+  - name: default
+  - name: {bus}
+    rules:
+      - name: {rule}
+        state: {state}
+        event-pattern: '{json.dumps(pattern)}'
+        targets:
+          - id: t1
+            endpoint: {endpoint}{t}
+"""

@@ -1,0 +1,144 @@
+"""Bad input gets a precise error and never hurts the broker."""
+import random
+
+import msgpack
+import pytest
+import zmq
+
+from broker_util import entry, put_events, request
+
+
+def raw(sock, body):
+    sock.send(body)
+    return msgpack.unpackb(sock.recv(), raw=False, strict_map_key=False)
+
+
+def still_serving(broker, sock):
+    assert broker.proc.poll() is None, broker.log_text()
+    r = request(sock, "ListEventBuses")
+    assert r["EventBuses"][0]["Name"] == "default"
+
+
+@pytest.mark.parametrize("body, code, message", [
+    (b"", "SerializationException", "Request body is not valid msgpack."),
+    (b"\xc1", "SerializationException", "Request body is not valid msgpack."),
+    (b"\x81\xa6Action", "SerializationException", "Request body is not valid msgpack."),
+    (msgpack.packb([1, 2]), "SerializationException", "Request body is not a msgpack map."),
+    (msgpack.packb(7), "SerializationException", "Request body is not a msgpack map."),
+    (msgpack.packb({"Action": "ListEventBuses"}) + b"\x00", "SerializationException",
+     "Request body is not valid msgpack."),
+    (msgpack.packb({}), "SerializationException", "Action is a required field."),
+    (msgpack.packb({"Action": 5}), "SerializationException", "Action is a required field."),
+    (msgpack.packb({"Action": b"PutEvents"}, use_bin_type=True), "SerializationException",
+     "Action is a required field."),
+    (msgpack.packb({"Action": "putevents"}), "UnknownOperationException",
+     "Unknown action: putevents."),
+    (msgpack.packb({"Action": "\x00\u00e9" + "x" * 500}), "UnknownOperationException", None),
+    (b"\x91" * 100000, "SerializationException", None),
+    (b"\x81\xa1a" + b"\x81\xa1a" * 2000 + b"\xc0", "SerializationException", None),
+], ids=["empty", "reserved-byte", "truncated", "array", "int", "trailing-bytes", "no-action",
+        "action-int", "action-bin", "unknown-action", "hostile-action-name", "deep-arrays",
+        "deep-maps"])
+def test_malformed_requests_get_an_error_reply(broker, body, code, message):
+    sock = broker.client()
+    r = raw(sock, body)
+    assert r["Error"]["Code"] == code
+    if message:
+        assert r["Error"]["Message"] == message
+    still_serving(broker, sock)
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"Action": "PutEvents", "Entries": "x"},
+     "Parameter Entries is not valid. Reason: Entries must be an array."),
+    ({"Action": "PutRule", "Name": 5, "EventPattern": "{}"},
+     "Parameter Name is not valid. Reason: Name must be a string."),
+    ({"Action": "PutRule", "Name": "r", "EventPattern": '{"a": ["b"]}', "State": "ON"},
+     "Parameter State is not valid. Reason: must be ENABLED or DISABLED."),
+    ({"Action": "PutRule", "Name": "r", "ScheduleExpression": "rate(1 minute)"},
+     "Parameter ScheduleExpression is not valid. Reason: scheduled rules are not supported."),
+    ({"Action": "PutRule", "Name": "r"},
+     "Parameter EventPattern is not valid. Reason: EventPattern is a required argument."),
+    ({"Action": "ListRules", "Limit": "ten"},
+     "Parameter Limit is not valid. Reason: must be an integer from 1 to 100."),
+    ({"Action": "ListRules", "NextToken": "abc"}, "The NextToken is not valid."),
+    ({"Action": "PutTargets", "Rule": "nope", "Targets": []},
+     "Rule nope does not exist on EventBus default."),
+], ids=["entries-type", "name-type", "state-value", "schedule", "pattern-missing", "limit-type",
+        "next-token", "unknown-rule"])
+def test_invalid_fields_are_named_in_the_error(broker, fields, message):
+    sock = broker.client()
+    r = raw(sock, msgpack.packb(fields))
+    assert r["Error"]["Message"] == message, r
+    still_serving(broker, sock)
+
+
+def test_oversized_request_is_refused_and_the_connection_stays_usable(broker):
+    sock = broker.client()
+    big = msgpack.packb({"Action": "PutEvents",
+                         "Entries": [entry(detail={"pad": "x" * (1 << 20)})]})
+    r = raw(sock, big)
+    assert r["Error"]["Code"] == "LimitExceededException"
+    assert "max-request-bytes" in r["Error"]["Message"]
+    still_serving(broker, sock)
+
+
+def test_malformed_details_are_refused_per_entry(broker):
+    sock = broker.client()
+    deep = "[" * 200 + "]" * 200
+    r = raw(sock, msgpack.packb({"Action": "PutEvents", "Entries": [
+        entry(detail={1: "int key"}),
+        entry(detail={"b": b"bytes"}),
+        entry(detail={"f": float("nan")}),
+        entry(detail='{"a": ' + deep + '}'),
+        entry(detail='{"a": 1,}'),
+        entry(detail='{"a": "\\ud800"}'),
+        entry(detail={"ok": [1, {"x": None}]}),
+    ]}, use_bin_type=True))
+    codes = [e.get("ErrorCode") for e in r["Entries"]]
+    assert codes == ["MalformedDetail"] * 6 + [None], r
+    bad_utf8 = b"\x82\xa6Action\xa9PutEvents\xa7Entries\x91\x83\xa6Source\xa2\xff\xfe" \
+               b"\xaaDetailType\xa1x\xa6Detail\x80"
+    r = raw(sock, bad_utf8)
+    assert r["Entries"][0]["ErrorCode"] == "InvalidArgument"
+    still_serving(broker, sock)
+
+
+def test_random_bytes_never_hurt_the_broker(broker):
+    sock = broker.client()
+    rnd = random.Random(1234)
+    seeds = [msgpack.packb({"Action": "PutEvents", "Entries": [entry(detail={"a": [1, 2.5]})]}),
+             msgpack.packb({"Action": "PutRule", "Name": "r", "EventPattern": '{"a": ["b"]}'}),
+             msgpack.packb({"Action": "PutTargets", "Rule": "r", "Targets": [
+                 {"Id": "t", "Endpoint": "inproc://x"}]})]
+    for i in range(600):
+        if i % 2:
+            body = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 64)))
+        else:
+            b = bytearray(rnd.choice(seeds))
+            for _ in range(rnd.randrange(1, 4)):
+                b[rnd.randrange(len(b))] = rnd.getrandbits(8)
+            body = bytes(b)
+        sock.send(body)
+        reply = sock.recv()
+        assert isinstance(msgpack.unpackb(reply, raw=False, strict_map_key=False), dict)
+    still_serving(broker, sock)
+
+
+def test_multi_frame_requests_use_the_last_frame_and_echo_the_route(broker):
+    sock = broker.client()
+    sock.send_multipart([b"hop", msgpack.packb({"Action": "ListEventBuses"})])
+    frames = sock.recv_multipart()
+    assert frames[0] == b"hop"
+    assert msgpack.unpackb(frames[1])["EventBuses"][0]["Name"] == "default"
+    # Too many route frames cannot be answered safely: dropped, not fatal.
+    sock.send_multipart([b"x"] * 12 + [msgpack.packb({"Action": "ListEventBuses"})])
+    still_serving(broker, sock)
+
+
+def test_a_client_that_vanishes_mid_pipeline_does_not_hurt(broker):
+    s = broker.client()
+    for _ in range(200):
+        s.send(msgpack.packb({"Action": "PutEvents", "Entries": [entry()]}))
+    s.close()
+    still_serving(broker, broker.client())
