@@ -1,0 +1,281 @@
+/*
+ * test_codec.c — the wire codec (proto/zb_proto.h): what a peer sends is
+ * decoded exactly or refused with the documented error; what the broker
+ * writes reads back the same.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "zb_proto.h"
+
+static void action_names_round_trip(void **state)
+{
+    for (int a = 1; a < ZB_ACTION_COUNT_; a++) {
+        const char *n = zb_action_name((zb_action_t) a);
+        assert_true(strlen(n) > 0);
+        assert_int_equal(zb_action_from_name(n, strlen(n)), a);
+    }
+    assert_int_equal(zb_action_from_name("putevents", 9), ZB_ACTION_UNKNOWN);
+    assert_int_equal(zb_action_from_name("PutEventsX", 10), ZB_ACTION_UNKNOWN);
+    assert_string_equal(zb_action_name(ZB_ACTION_COUNT_), "");
+    assert_true(zb_action_is_mutation(ZB_ACTION_PUT_RULE));
+    assert_false(zb_action_is_mutation(ZB_ACTION_PUT_EVENTS));
+}
+
+static void error_codes_use_eventbridge_names(void **state)
+{
+    assert_string_equal(zb_error_code_name(ZB_ERR_VALIDATION), "ValidationException");
+    assert_string_equal(zb_error_code_name(ZB_ERR_MALFORMED_DETAIL), "MalformedDetail");
+    assert_string_equal(zb_error_code_name(ZB_ERR_INVALID_ARGUMENT), "InvalidArgument");
+    assert_int_equal(zb_error_code_from_name("ResourceNotFoundException", 25), ZB_ERR_NOT_FOUND);
+    assert_int_equal(zb_error_code_from_name("Nope", 4), ZB_OK);
+}
+
+/* Builds a request map from key/value pairs of strings. */
+static zb_buf_t *s_map(int n, ...)
+{
+    zb_buf_t *b = zb_buf_new(64);
+    va_list ap;
+    va_start(ap, n);
+    zb_mpk_put_map(b, (uint32_t) n);
+    for (int i = 0; i < n; i++) {
+        zb_put_cstr(b, va_arg(ap, const char *));
+        zb_put_cstr(b, va_arg(ap, const char *));
+    }
+    va_end(ap);
+    return b;
+}
+
+static void map_decode_last_duplicate_wins_and_skips_non_string_keys(void **state)
+{
+    zb_buf_t *b = zb_buf_new(64);
+    zb_mpk_put_map(b, 3);
+    zb_put_cstr(b, "Name");
+    zb_put_cstr(b, "first");
+    zb_mpk_put_uint(b, 7); /* non-string key: skipped */
+    zb_put_cstr(b, "x");
+    zb_put_cstr(b, "Name");
+    zb_put_cstr(b, "second");
+    zb_map_t m;
+    assert_int_equal(zb_map_decode(&m, b->data, b->len, NULL), 0);
+    assert_int_equal(m.count, 1);
+    const char *s;
+    uint32_t len;
+    assert_int_equal(zb_map_get_str(&m, "Name", &s, &len), 0);
+    assert_int_equal(len, 6);
+    assert_memory_equal(s, "second", 6);
+    assert_int_equal(zb_map_get_str(&m, "Missing", &s, &len), 1);
+    int64_t i;
+    assert_int_equal(zb_map_get_int(&m, "Name", &i), -1);
+    zb_buf_destroy(&b);
+}
+
+static void map_decode_refuses_trailing_bytes_and_truncation(void **state)
+{
+    zb_buf_t *b = s_map(1, "Action", "ListRules");
+    zb_map_t m;
+    zb_proto_error_t err;
+    assert_int_equal(zb_map_decode(&m, b->data, b->len - 1, &err), -1);
+    assert_int_equal(err.code, ZB_ERR_SERIALIZATION);
+    zb_buf_append_byte(b, 0xc0);
+    assert_int_equal(zb_map_decode(&m, b->data, b->len, &err), -1);
+    assert_string_equal(err.message, "Request body is not valid msgpack.");
+    uint8_t arr[] = { 0x92, 0x01, 0x02 };
+    assert_int_equal(zb_map_decode(&m, arr, sizeof arr, &err), -1);
+    assert_string_equal(err.message, "Request body is not a msgpack map.");
+    zb_buf_destroy(&b);
+}
+
+static void request_decode_reports_action_errors_and_keeps_request_id(void **state)
+{
+    zb_request_t req;
+    zb_proto_error_t err;
+    zb_buf_t *b = s_map(2, "RequestId", "abc", "Action", "Frobnicate");
+    assert_int_equal(zb_request_decode(&req, b->data, b->len, &err), -1);
+    assert_int_equal(err.code, ZB_ERR_UNKNOWN_OPERATION);
+    assert_string_equal(err.message, "Unknown action: Frobnicate.");
+    assert_non_null(req.request_id);
+    zb_buf_t *reply = zb_buf_new(64);
+    zb_reply_error(reply, &req, err.code, err.message);
+    zb_map_t m;
+    zb_proto_error_t got;
+    assert_int_equal(zb_reply_decode(&m, reply->data, reply->len, &got), 0);
+    assert_int_equal(got.code, ZB_ERR_UNKNOWN_OPERATION);
+    assert_string_equal(got.message, "Unknown action: Frobnicate.");
+    const char *s;
+    uint32_t len;
+    assert_int_equal(zb_map_get_str(&m, "RequestId", &s, &len), 0);
+    assert_memory_equal(s, "abc", 3);
+    zb_buf_destroy(&b);
+    zb_buf_destroy(&reply);
+
+    b = s_map(1, "Other", "x");
+    assert_int_equal(zb_request_decode(&req, b->data, b->len, &err), -1);
+    assert_string_equal(err.message, "Action is a required field.");
+    zb_buf_destroy(&b);
+
+    b = s_map(1, "Action", "PutEvents");
+    assert_int_equal(zb_request_decode(&req, b->data, b->len, &err), 0);
+    assert_int_equal(req.action, ZB_ACTION_PUT_EVENTS);
+    assert_null(req.request_id);
+    zb_buf_destroy(&b);
+}
+
+static void request_begin_writes_what_request_decode_reads(void **state)
+{
+    zb_buf_t *b = zb_buf_new(64);
+    uint8_t rid[] = { 0x2a };
+    zb_request_begin(b, ZB_ACTION_DESCRIBE_RULE, 1, rid, sizeof rid);
+    zb_put_cstr(b, "Name");
+    zb_put_cstr(b, "r");
+    zb_request_t req;
+    assert_int_equal(zb_request_decode(&req, b->data, b->len, NULL), 0);
+    assert_int_equal(req.action, ZB_ACTION_DESCRIBE_RULE);
+    assert_int_equal(req.request_id_len, 1);
+    assert_int_equal(req.request_id[0], 0x2a);
+    zb_buf_destroy(&b);
+}
+
+static void require_str_uses_eventbridge_wording(void **state)
+{
+    zb_buf_t *b = zb_buf_new(16);
+    zb_mpk_put_map(b, 1);
+    zb_put_cstr(b, "Name");
+    zb_mpk_put_uint(b, 3);
+    zb_map_t m;
+    zb_map_decode(&m, b->data, b->len, NULL);
+    zb_proto_error_t err;
+    const char *s;
+    uint32_t len;
+    assert_int_equal(zb_map_require_str(&m, "Name", true, &s, &len, &err), -1);
+    assert_string_equal(err.message, "Parameter Name is not valid. Reason: Name must be a string.");
+    assert_int_equal(zb_map_require_str(&m, "Rule", true, &s, &len, &err), -1);
+    assert_string_equal(err.message,
+                        "Parameter Rule is not valid. Reason: Rule is a required argument.");
+    assert_int_equal(zb_map_require_str(&m, "Rule", false, &s, &len, &err), 1);
+    zb_buf_destroy(&b);
+}
+
+static void envelope_round_trips_in_eventbridge_order(void **state)
+{
+    zb_buf_t *b = zb_buf_new(64);
+    zb_buf_t *res = zb_buf_new(16);
+    zb_mpk_put_array(res, 1);
+    zb_put_cstr(res, "arn:x");
+    const char *id = "01890a5d-ac96-774b-bcce-b302099a8057";
+    zb_envelope_t env = { .id = id, .detail_type = "T", .detail_type_len = 1, .source = "S",
+                          .source_len = 1, .account = "1", .account_len = 1,
+                          .time = "2024-01-02T03:04:05Z", .region = "r", .region_len = 1,
+                          .resources = (const uint8_t *) res->data,
+                          .resources_len = res->len };
+    assert_int_equal(zb_envelope_begin(b, &env), 0);
+    zb_mpk_put_map(b, 1);
+    zb_put_cstr(b, "k");
+    zb_mpk_put_bool(b, true);
+    zb_envelope_view_t v;
+    assert_int_equal(zb_envelope_decode(&v, b->data, b->len), 0);
+    assert_memory_equal(v.version, "0", 1);
+    assert_memory_equal(v.id, id, ZB_UUID_LEN);
+    assert_memory_equal(v.time, "2024-01-02T03:04:05Z", ZB_TIME_LEN);
+    assert_int_equal(v.detail_len, 4);
+    /* keys come in EventBridge's order */
+    const char *order[] = { "version", "id", "detail-type", "source", "account", "time",
+                            "region", "resources", "detail" };
+    zb_mpk_t c;
+    uint32_t n;
+    zb_mpk_init(&c, b->data, b->len);
+    zb_mpk_read_map(&c, &n);
+    assert_int_equal(n, 9);
+    for (int i = 0; i < 9; i++) {
+        const char *k;
+        uint32_t kl;
+        assert_int_equal(zb_mpk_read_str(&c, &k, &kl), 0);
+        assert_int_equal(kl, strlen(order[i]));
+        assert_memory_equal(k, order[i], kl);
+        zb_mpk_skip(&c, 8);
+    }
+    zb_buf_destroy(&b);
+    zb_buf_destroy(&res);
+}
+
+static void uuid7_ids_are_version_7_and_strictly_increasing(void **state)
+{
+    zb_uuid7_t g;
+    zb_uuid7_init(&g);
+    char prev[ZB_UUID_LEN + 1] = "";
+    for (int i = 0; i < 10000; i++) {
+        char id[ZB_UUID_LEN + 1];
+        /* the same millisecond for all: the counter must keep the order */
+        zb_uuid7_next(&g, 1700000000000ull, id);
+        assert_int_equal(strlen(id), ZB_UUID_LEN);
+        assert_int_equal(id[14], '7');
+        assert_true(strchr("89ab", id[19]) != NULL);
+        assert_true(strcmp(prev, id) < 0);
+        memcpy(prev, id, sizeof id);
+    }
+    /* a clock that steps back does not break the order */
+    char id[ZB_UUID_LEN + 1];
+    zb_uuid7_next(&g, 1600000000000ull, id);
+    assert_true(strcmp(prev, id) < 0);
+}
+
+static void times_format_and_parse_rfc3339(void **state)
+{
+    char out[ZB_TIME_LEN + 1];
+    zb_time_format(0, out);
+    assert_string_equal(out, "1970-01-01T00:00:00Z");
+    zb_time_format(1709208000, out);
+    assert_string_equal(out, "2024-02-29T12:00:00Z");
+    int64_t t;
+    const char *ok = "2024-02-29T14:00:00.125+02:00";
+    assert_int_equal(zb_time_parse(ok, strlen(ok), &t), 0);
+    assert_int_equal(t, 1709208000);
+    assert_int_equal(zb_time_parse("2024-02-29t12:00:00z", 20, &t), 0);
+    assert_int_equal(t, 1709208000);
+    const char *bad[] = { "2023-02-29T12:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z",
+                          "2024-01-01T00:00:00", "2024-01-01T00:00:00+0200", "yesterday",
+                          "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Zjunk" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(zb_time_parse(bad[i], strlen(bad[i]), &t), -1);
+}
+
+static void msgpack_timestamps_decode_in_all_three_widths(void **state)
+{
+    int64_t t;
+    uint8_t t32[] = { 0x65, 0x53, 0xf1, 0x00 };
+    assert_int_equal(zb_time_from_ext(t32, 4, &t), 0);
+    assert_int_equal(t, 0x6553f100);
+    uint8_t t64[8] = { 0 };
+    uint64_t v = ((uint64_t) 5 << 34) | 1700000000u;
+    for (int i = 0; i < 8; i++)
+        t64[i] = (uint8_t) (v >> (56 - 8 * i));
+    assert_int_equal(zb_time_from_ext(t64, 8, &t), 0);
+    assert_int_equal(t, 1700000000);
+    uint8_t t96[12] = { 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    assert_int_equal(zb_time_from_ext(t96, 12, &t), 0);
+    assert_int_equal(t, -1);
+    assert_int_equal(zb_time_from_ext(t96, 5, &t), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(action_names_round_trip),
+        cmocka_unit_test(error_codes_use_eventbridge_names),
+        cmocka_unit_test(map_decode_last_duplicate_wins_and_skips_non_string_keys),
+        cmocka_unit_test(map_decode_refuses_trailing_bytes_and_truncation),
+        cmocka_unit_test(request_decode_reports_action_errors_and_keeps_request_id),
+        cmocka_unit_test(request_begin_writes_what_request_decode_reads),
+        cmocka_unit_test(require_str_uses_eventbridge_wording),
+        cmocka_unit_test(envelope_round_trips_in_eventbridge_order),
+        cmocka_unit_test(uuid7_ids_are_version_7_and_strictly_increasing),
+        cmocka_unit_test(times_format_and_parse_rfc3339),
+        cmocka_unit_test(msgpack_timestamps_decode_in_all_three_widths),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
