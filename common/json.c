@@ -30,6 +30,7 @@ typedef struct {
     zb_json_doc_t *doc;
     zb_json_error_t *err;
     int depth;
+    int flags;
 } s_parser_t;
 
 static void *s_alloc(zb_json_doc_t *doc, size_t n)
@@ -341,7 +342,7 @@ static int s_container(s_parser_t *ps, zb_json_t *node, int is_object)
         }
         if (s_value(ps, m) != 0)
             return -1;
-        if (is_object) {
+        if (is_object && !(ps->flags & ZB_JSON_KEEP_DUPLICATES)) {
             /* Last occurrence wins: unlink an earlier member with the same
              * key. Quadratic, but pattern objects are small. */
             for (zb_json_t **pp = &node->child; *pp; pp = &(*pp)->next) {
@@ -405,6 +406,11 @@ static int s_value(s_parser_t *ps, zb_json_t *node)
 
 zb_json_doc_t *zb_json_parse(const char *text, size_t len, zb_json_error_t *err)
 {
+    return zb_json_parse_ex(text, len, 0, err);
+}
+
+zb_json_doc_t *zb_json_parse_ex(const char *text, size_t len, int flags, zb_json_error_t *err)
+{
     zb_json_doc_t *doc = calloc(1, sizeof *doc);
     if (!doc) {
         if (err) {
@@ -413,7 +419,7 @@ zb_json_doc_t *zb_json_parse(const char *text, size_t len, zb_json_error_t *err)
         }
         return NULL;
     }
-    s_parser_t ps = {.text = text, .p = text, .end = text + len, .doc = doc, .err = err};
+    s_parser_t ps = {.text = text, .p = text, .end = text + len, .doc = doc, .err = err, .flags = flags};
     doc->root = s_alloc(doc, sizeof *doc->root);
     if (!doc->root) {
         s_fail(&ps, "out of memory");

@@ -74,6 +74,11 @@ typedef struct zb_json_doc zb_json_doc_t;
 /* Parses `len` bytes of `text` (one JSON value, surrounded by optional
  * whitespace). Returns NULL with *err filled on bad input or memory. */
 zb_json_doc_t *zb_json_parse(const char *text, size_t len, zb_json_error_t *err);
+/* Same, with flags: ZB_JSON_KEEP_DUPLICATES keeps every member of an
+ * object even when keys repeat (used where text must be carried over
+ * faithfully, as by the transcoder). */
+#define ZB_JSON_KEEP_DUPLICATES 1
+zb_json_doc_t *zb_json_parse_ex(const char *text, size_t len, int flags, zb_json_error_t *err);
 void zb_json_doc_destroy(zb_json_doc_t **self_p);
 const zb_json_t *zb_json_root(const zb_json_doc_t *self);
 

@@ -85,7 +85,7 @@ static int s_emit(const zb_json_t *v, zb_buf_t *out)
 
 int zb_json_to_msgpack(const char *text, size_t len, zb_buf_t *out, zb_json_error_t *err)
 {
-    zb_json_doc_t *doc = zb_json_parse(text, len, err);
+    zb_json_doc_t *doc = zb_json_parse_ex(text, len, ZB_JSON_KEEP_DUPLICATES, err);
     if (!doc)
         return -1;
     int rc = s_emit(zb_json_root(doc), out);

@@ -537,6 +537,8 @@ static int s_numeric(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
     return 0;
 }
 
+static int s_operator(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *op);
+
 /* One element of a leaf's array: a literal or a one-key operator object. */
 static int s_alternative(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
 {
@@ -561,6 +563,15 @@ static int s_alternative(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
     if (v->len > 1)
         return FAIL(cc, v, "Only one key allowed in match expression");
     const zb_json_t *op = v->child;
+    size_t saved = s_path_push_key(cc, op->key, op->key_len);
+    int rc = s_operator(cc, leaf, op);
+    s_path_pop(cc, saved);
+    return rc;
+}
+
+/* The operator object's single member `op` ("prefix": ..., ...). */
+static int s_operator(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *op)
+{
     if (s_is(op, "prefix") || s_is(op, "suffix")) {
         bool pfx = op->key[0] == 'p';
         if (op->type == ZB_JSON_STRING)
