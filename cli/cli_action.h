@@ -106,6 +106,7 @@ int cmd_put_events(int argc, char **argv);
 int cmd_get_metrics(int argc, char **argv);
 /* zbridge's own */
 int cmd_tail(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 /* Local: the matcher, no broker (cmd_test_event_pattern.c). */
 int cmd_test_event_pattern(int argc, char **argv);
 

@@ -36,6 +36,7 @@ static const command_t s_commands[] = {
     { "get-metrics", cmd_get_metrics, "show the broker's counters and latencies" },
     { "test-event-pattern", cmd_test_event_pattern, "test an event pattern against an event, locally" },
     { "tail", cmd_tail, "print the events delivered to a target, one JSON line each" },
+    { "validate", cmd_validate, "check a rules file exactly as zbridged reads it" },
 };
 
 #define COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])

@@ -290,7 +290,7 @@ def test_silent_broker_fails_after_the_read_timeout(fake_broker):
 COMMANDS = ["create-event-bus", "delete-event-bus", "describe-event-bus", "list-event-buses",
             "put-rule", "describe-rule", "list-rules", "delete-rule", "enable-rule",
             "disable-rule", "put-targets", "remove-targets", "list-targets-by-rule",
-            "put-events", "get-metrics", "tail"]
+            "put-events", "get-metrics", "tail", "validate"]
 
 
 def test_top_level_help_lists_every_command():
