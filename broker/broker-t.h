@@ -114,6 +114,7 @@ typedef struct zb_broker {
     zb_registry_t *reg;        /* live buses, rules, targets */
     zb_state_t *state;         /* API changes, persisted beside the rules file */
     bool replaying;            /* applying saved API changes: do not save again */
+    bool persist;              /* save API changes (off for tests and the fuzzer) */
 
     target_kind_t pub_kind;
     pub_pool_t *pub_pool;

@@ -9,7 +9,8 @@
 /* Loads the rules file and the state file, opens every target and binds
  * the request endpoint. `state_path` overrides broker.state-file (may be
  * NULL). Returns NULL with the problems written to stderr. Without
- * `serve` nothing is bound and no signal is touched (tests, the fuzzer):
+ * `serve` nothing is bound, no signal is touched and API changes are not
+ * saved (tests, the fuzzer):
  * only broker__handle is then usable. With it, SIGINT,
  * SIGTERM and SIGHUP are blocked in the calling thread (and so in
  * ZeroMQ's threads) and read through a signalfd by broker__run. */

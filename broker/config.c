@@ -598,6 +598,8 @@ static void s_limits_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
         s_set_int(c, key, v, 1, 10000, &l->max_entries);
     else if (!strcmp(key, "max-entry-bytes"))
         s_set_int(c, key, v, 256, 64 * 1024 * 1024, &l->max_entry_bytes);
+    else if (!strcmp(key, "max-buses"))
+        s_set_int(c, key, v, 1, 100000, &l->max_buses);
     else if (!strcmp(key, "max-rules-per-bus"))
         s_set_int(c, key, v, 1, 1000000, &l->max_rules_per_bus);
     else if (!strcmp(key, "max-targets-per-rule"))
@@ -626,7 +628,8 @@ static void s_broker_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
         s_set_int(c, key, v, 0, 600000, &cfg->linger_ms);
     else if (!strcmp(key, "limits")) {
         static const char *const keys[] = { "max-request-bytes",       "max-entries-per-request",
-                                            "max-entry-bytes",         "max-rules-per-bus",
+                                            "max-entry-bytes",         "max-buses",
+                                            "max-rules-per-bus",
                                             "max-targets-per-rule",    NULL };
         s_walk_map(c, v, "broker.limits", keys, s_limits_field, &cfg->limits);
     }
@@ -661,7 +664,8 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
     cfg->path = strdup(path);
     cfg->linger_ms = 2000;
     cfg->limits = (conf_limits_t) { ZB_DEFAULT_MAX_REQUEST_BYTES, ZB_DEFAULT_MAX_ENTRIES,
-                                    ZB_DEFAULT_MAX_ENTRY_BYTES, ZB_DEFAULT_MAX_RULES_PER_BUS,
+                                    ZB_DEFAULT_MAX_ENTRY_BYTES, ZB_DEFAULT_MAX_BUSES,
+                                    ZB_DEFAULT_MAX_RULES_PER_BUS,
                                     ZB_DEFAULT_MAX_TARGETS_PER_RULE };
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -696,6 +700,9 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
     yaml_node_t *bn = top.buses_node;
     if (bn && bn->type == YAML_SEQUENCE_NODE) {
         size_t n_items = (size_t) (bn->data.sequence.items.top - bn->data.sequence.items.start);
+        if ((int64_t) n_items > cfg->limits.max_buses)
+            s_err(&c, bn, "%zu buses; the limit is %lld (max-buses)", n_items,
+                  (long long) cfg->limits.max_buses);
         cfg->buses = calloc(n_items ? n_items : 1, sizeof *cfg->buses);
         for (size_t i = 0; cfg->buses && i < n_items; i++) {
             yaml_node_t *item = yaml_document_get_node(&doc, bn->data.sequence.items.start[i]);

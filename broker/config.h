@@ -51,6 +51,7 @@ typedef struct conf_limits {
     int64_t max_request_bytes;
     int64_t max_entries;
     int64_t max_entry_bytes;
+    int64_t max_buses;
     int64_t max_rules_per_bus;
     int64_t max_targets_per_rule;
 } conf_limits_t;

@@ -36,6 +36,14 @@ int handle__create_event_bus(zb_broker_t *b, const zb_request_t *req, zb_buf_t *
         return free(desc), zb_proto_fail(err, ZB_ERR_VALIDATION,
                                          "Parameter EventSourceName is not valid. Reason: "
                                          "partner event sources are not supported.");
+    if ((int64_t) b->reg->nbuses >= b->cfg->limits.max_buses
+        && !registry__bus(b->reg, name, strlen(name))) {
+        free(desc);
+        return zb_proto_fail(err, ZB_ERR_LIMIT_EXCEEDED,
+                             "The requested resource exceeds the maximum number allowed: %lld "
+                             "event buses (max-buses).",
+                             (long long) b->cfg->limits.max_buses);
+    }
     int rc = registry__add_bus(b->reg, name, desc, NULL, err);
     free(desc);
     if (rc == -1)

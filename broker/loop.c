@@ -141,7 +141,7 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
         zb_reply_error(b->reply, &req, err.code, err.message);
         return;
     }
-    if (zb_action_is_mutation(req.action) && !b->replaying)
+    if (zb_action_is_mutation(req.action) && !b->replaying && b->persist)
         s_persist(b, &req, body, len);
 }
 
@@ -247,6 +247,7 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
         return NULL;
     }
     b->sigfd = -1;
+    b->persist = serve;
     b->config_path = strdup(config_path);
     b->cfg = cfg;
     b->started_ns = metrics__now_ns();
