@@ -310,6 +310,67 @@ static int s_literal(s_parser_t *ps, const char *word, zb_json_type_t type, zb_j
 
 static int s_value(s_parser_t *ps, zb_json_t *node);
 
+typedef struct {
+    zb_json_t *m;
+    size_t pos;
+} s_member_t;
+
+static int s_member_cmp(const void *a, const void *b)
+{
+    const s_member_t *x = a, *y = b;
+    size_t n = x->m->key_len < y->m->key_len ? x->m->key_len : y->m->key_len;
+    int c = memcmp(x->m->key, y->m->key, n);
+    if (c == 0 && x->m->key_len != y->m->key_len)
+        c = x->m->key_len < y->m->key_len ? -1 : 1;
+    if (c == 0)
+        c = x->pos < y->pos ? -1 : 1;
+    return c;
+}
+
+/* Last occurrence of a key wins: drops earlier members with the same key,
+ * keeping the others in order. Sorting keeps this O(n log n) however many
+ * members a hostile object has. */
+static int s_dedupe(s_parser_t *ps, zb_json_t *obj)
+{
+    size_t n = obj->len;
+    s_member_t *v = malloc(n * sizeof *v);
+    bool *drop = calloc(n, sizeof *drop);
+    if (!v || !drop) {
+        free(v);
+        free(drop);
+        return s_fail(ps, "out of memory");
+    }
+    size_t i = 0;
+    for (zb_json_t *m = obj->child; m; m = m->next, i++) {
+        v[i].m = m;
+        v[i].pos = i;
+    }
+    qsort(v, n, sizeof *v, s_member_cmp);
+    size_t dropped = 0;
+    for (i = 0; i + 1 < n; i++) {
+        if (v[i].m->key_len == v[i + 1].m->key_len && memcmp(v[i].m->key, v[i + 1].m->key, v[i].m->key_len) == 0) {
+            drop[v[i].pos] = true;
+            dropped++;
+        }
+    }
+    if (dropped) {
+        zb_json_t **tail = &obj->child;
+        i = 0;
+        for (zb_json_t *m = obj->child, *next; m; m = next, i++) {
+            next = m->next;
+            if (drop[i])
+                continue;
+            *tail = m;
+            tail = &m->next;
+        }
+        *tail = NULL;
+        obj->len -= dropped;
+    }
+    free(v);
+    free(drop);
+    return 0;
+}
+
 static int s_container(s_parser_t *ps, zb_json_t *node, int is_object)
 {
     if (++ps->depth > ZB_JSON_MAX_DEPTH)
@@ -342,19 +403,6 @@ static int s_container(s_parser_t *ps, zb_json_t *node, int is_object)
         }
         if (s_value(ps, m) != 0)
             return -1;
-        if (is_object && !(ps->flags & ZB_JSON_KEEP_DUPLICATES)) {
-            /* Last occurrence wins: unlink an earlier member with the same
-             * key. Quadratic, but pattern objects are small. */
-            for (zb_json_t **pp = &node->child; *pp; pp = &(*pp)->next) {
-                if ((*pp)->key_len == m->key_len && memcmp((*pp)->key, m->key, m->key_len) == 0) {
-                    if (tail == &(*pp)->next)
-                        tail = pp;
-                    *pp = (*pp)->next;
-                    node->len--;
-                    break;
-                }
-            }
-        }
         *tail = m;
         tail = &m->next;
         node->len++;
@@ -369,6 +417,8 @@ static int s_container(s_parser_t *ps, zb_json_t *node, int is_object)
         if (*ps->p == close) {
             ps->p++;
             ps->depth--;
+            if (is_object && !(ps->flags & ZB_JSON_KEEP_DUPLICATES) && node->len > 1)
+                return s_dedupe(ps, node);
             return 0;
         }
         return s_fail(ps, "expected ',' or '%c'", close);

@@ -255,7 +255,7 @@ static bool s_slow_hit(const mt_alt_t *a, const mt_value_t *v, const char *folde
     bool is_str = v->type == MT_V_STR;
     switch (a->kind) {
     case MT_K_WILDCARD:
-        return is_str && mt_wildcard_match(a->bytes, a->len, v->s, v->len);
+        return is_str && mt_glob_match(a->glob, v->s, v->len);
     case MT_K_RANGE:
         if (v->type != MT_V_NUM)
             return false;
@@ -304,7 +304,7 @@ static bool s_slow_hit(const mt_alt_t *a, const mt_value_t *v, const char *folde
         if (!is_str)
             return true;
         for (uint32_t i = 0; i < a->n_list; i++)
-            if (mt_wildcard_match(a->list[i], a->list_len[i], v->s, v->len))
+            if (mt_glob_match(a->globs[i], v->s, v->len))
                 return false;
         return true;
     default:

@@ -65,12 +65,26 @@ typedef enum mt_kind {
     MT_K_AB_WILDCARD,
 } mt_kind_t;
 
+/* A compiled wildcard: the literal segments between stars, each with its
+ * KMP failure table, so matching is linear in the value (wildcard.c). */
+typedef struct mt_glob {
+    bool lead, trail;      /* starts / ends with a star */
+    bool exact;            /* no star at all */
+    uint32_t nseg;
+    uint32_t *off, *len;   /* segment i: lit[off[i] .. off[i]+len[i]) */
+    uint32_t *fail;        /* failure function, indexed like lit */
+    char *lit;
+    size_t bytes;          /* size of the single allocation */
+} mt_glob_t;
+
 /* One alternative of a pattern leaf. */
 typedef struct mt_alt {
     mt_kind_t kind;
     uint8_t tag;           /* MT_K_HASHED: key tag */
     char *bytes;           /* HASHED/WILDCARD: key bytes or glob text */
     uint32_t len;
+    mt_glob_t *glob;       /* MT_K_WILDCARD */
+    mt_glob_t **globs;     /* MT_K_AB_WILDCARD: one per list entry */
     /* MT_K_RANGE */
     double lo, hi;
     bool has_lo, has_hi, lo_incl, hi_incl;

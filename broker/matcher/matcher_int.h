@@ -62,8 +62,11 @@ bool mt_cidr_contains(const mt_alt_t *alt, uint8_t family, const uint8_t addr[16
 /* ---- wildcard.c ---------------------------------------------------------------- */
 /* Validates wildcard text; returns NULL or a reason (static or in buf). */
 const char *mt_wildcard_check(const char *s, size_t len, char *buf, size_t buf_len);
-/* Matches validated wildcard text against a value. */
-bool mt_wildcard_match(const char *pat, size_t plen, const char *s, size_t slen);
+/* Compiles validated wildcard text; NULL when memory runs out. */
+mt_glob_t *mt_glob_compile(const char *s, size_t len);
+void mt_glob_free(mt_glob_t **glob_p);
+/* Matches a value in O(len(value) + len(pattern)). */
+bool mt_glob_match(const mt_glob_t *g, const char *s, size_t slen);
 /* Number of unescaped stars in validated wildcard text. */
 uint32_t mt_wildcard_stars(const char *s, size_t len);
 /* Unescapes validated wildcard text without stars' meaning: copies the

@@ -109,6 +109,10 @@ static char *s_dup(const char *s, size_t n)
 static void s_alt_free(mt_alt_t *a)
 {
     free(a->bytes);
+    mt_glob_free(&a->glob);
+    for (uint32_t i = 0; a->globs && i < a->n_list; i++)
+        mt_glob_free(&a->globs[i]);
+    free(a->globs);
     for (uint32_t i = 0; i < a->n_list; i++)
         if (a->list)
             free(a->list[i]);
@@ -156,6 +160,9 @@ size_t mt_pattern_bytes(const mt_pattern_t *p)
             for (uint32_t j = 0; j < a->n_list; j++)
                 b += sizeof(char *) + sizeof(uint32_t) + (a->list ? a->list_len[j] + 1 : 0);
             b += a->nums ? a->n_list * sizeof(double) : 0;
+            b += a->glob ? a->glob->bytes : 0;
+            for (uint32_t j = 0; a->globs && j < a->n_list; j++)
+                b += sizeof(mt_glob_t *) + (a->globs[j] ? a->globs[j]->bytes : 0);
         }
     }
     for (uint32_t i = 0; i < p->n_conjs; i++)
@@ -284,7 +291,8 @@ static int s_wildcard(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
         }
         a->kind = MT_K_WILDCARD;
         a->len = (uint32_t) v->len;
-        rc = 0;
+        a->glob = mt_glob_compile(v->str, v->len);
+        rc = a->glob ? 0 : FAIL(cc, v, "out of memory");
     }
     free(lit);
     return rc;
@@ -454,6 +462,13 @@ static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
             goto oom;
         a->kind = kind;
         rc = s_ab_strings(cc, a, items, n, fold);
+        if (rc == 0 && kind == MT_K_AB_WILDCARD) {
+            if (!(a->globs = calloc(n, sizeof *a->globs)))
+                goto oom;
+            for (uint32_t i = 0; i < n; i++)
+                if (!(a->globs[i] = mt_glob_compile(a->list[i], a->list_len[i])))
+                    goto oom;
+        }
         break;
     }
     default:

@@ -84,6 +84,24 @@ static void reader_last_duplicate_wins(void **state)
     zb_buf_destroy(&b);
 }
 
+static void reader_dedupes_huge_objects_quickly(void **state)
+{
+    (void) state;
+    /* 100,000 members over 1,000 distinct keys: sorting, not n^2 */
+    zb_buf_t *b = zb_buf_new(1 << 20);
+    zb_buf_append_byte(b, '{');
+    for (int i = 0; i < 100000; i++)
+        zb_buf_appendf(b, "%s\"k%d\":%d", i ? "," : "", i % 1000, i);
+    zb_buf_append_byte(b, '}');
+    zb_json_error_t err;
+    zb_json_doc_t *doc = zb_json_parse(b->data, b->len, &err);
+    assert_non_null(doc);
+    assert_int_equal(zb_json_root(doc)->len, 1000);
+    assert_true(zb_json_get(zb_json_root(doc), "k7")->num == 99007);
+    zb_json_doc_destroy(&doc);
+    zb_buf_destroy(&b);
+}
+
 static void reader_reports_offsets(void **state)
 {
     (void) state;
@@ -190,6 +208,7 @@ int main(void)
         cmocka_unit_test(reader_is_strict),
         cmocka_unit_test(reader_depth_limit),
         cmocka_unit_test(reader_last_duplicate_wins),
+        cmocka_unit_test(reader_dedupes_huge_objects_quickly),
         cmocka_unit_test(reader_reports_offsets),
         cmocka_unit_test(writer_escapes),
         cmocka_unit_test(json_msgpack_round_trip),
