@@ -288,6 +288,10 @@ static void s_help(FILE *out, const cli_command_t *cmd)
 {
     fprintf(out, "%s\n\n%s\n\nThe EventBridge action: %s.\n\n", cmd->name, cmd->summary,
             cmd->action);
+    if (cmd->paginate)
+        fprintf(out, "Every page is fetched and printed as one %s list, as the AWS CLI\n"
+                     "does; with --limit or --next-token, one page and its NextToken.\n\n",
+                cmd->paginate);
     s_usage_line(out, cmd);
     if (cmd->params[0].flag) {
         fprintf(out, "\nOptions\n");
@@ -405,10 +409,11 @@ static int s_put_value(zb_buf_t *out, const cli_param_t *p, bool negated,
 }
 
 /* Parses argv into the request's fields (msgpack map body in `fields`,
- * `*count` pairs) and the global options. Returns 0, 1 for --help, or an
+ * `*count` pairs) and the global options; *by_hand tells whether the user
+ * pages by hand (Limit or NextToken given). Returns 0, 1 for --help, or an
  * exit code > 1 after printing why. */
 static int s_parse(const cli_command_t *cmd, int argc, char **argv, cli_globals_t *g,
-                   zb_buf_t *fields, uint32_t *count)
+                   zb_buf_t *fields, uint32_t *count, bool *by_hand)
 {
     size_t nparams = 0;
     while (cmd->params[nparams].flag)
@@ -439,6 +444,8 @@ static int s_parse(const cli_command_t *cmd, int argc, char **argv, cli_globals_
         }
         if (k < nparams)
             seen[k] = true;
+        if (strcmp(p->field, "Limit") == 0 || strcmp(p->field, "NextToken") == 0)
+            *by_hand = true;
         if (zb_mpk_put_str(fields, p->field, strlen(p->field)) != 0
             || s_put_value(fields, p, negated, inline_value, argc, argv, &i) != 0)
             return CLI_EXIT_USAGE;
@@ -453,6 +460,108 @@ static int s_parse(const cli_command_t *cmd, int argc, char **argv, cli_globals_
     return 0;
 }
 
+/* Reads one page of a list reply: appends the items of the `key` array to
+ * `items` (counting them in *nitems) and leaves NextToken, if any, in
+ * `token` (emptied otherwise). Returns 0, or -1 for a malformed page. */
+static int s_read_page(const void *page, size_t len, const char *key, zb_buf_t *items,
+                       uint32_t *nitems, zb_buf_t *token)
+{
+    zb_mpk_t cur;
+    uint32_t pairs, n;
+    zb_buf_reset(token);
+    zb_mpk_init(&cur, page, len);
+    if (zb_mpk_read_map(&cur, &pairs) != 0)
+        return -1;
+    for (uint32_t i = 0; i < pairs; i++) {
+        const char *k, *s;
+        uint32_t klen, slen;
+        if (zb_mpk_read_str(&cur, &k, &klen) != 0)
+            return -1;
+        if (klen == strlen(key) && memcmp(k, key, klen) == 0
+            && zb_mpk_read_array(&cur, &n) == 0) {
+            const uint8_t *start = cur.p;
+            for (uint32_t j = 0; j < n; j++)
+                if (zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0)
+                    return -1;
+            if (zb_buf_append(items, start, (size_t) (cur.p - start)) != 0
+                || *nitems > UINT32_MAX - n)
+                return -1;
+            *nitems += n;
+        }
+        else if (klen == 9 && memcmp(k, "NextToken", 9) == 0
+                 && zb_mpk_read_str(&cur, &s, &slen) == 0) {
+            if (zb_buf_append(token, s, slen) != 0)
+                return -1;
+        }
+        else if (zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs a list action page after page, following NextToken, and returns one
+ * reply {key: [every item]} as if the broker had sent it whole. */
+static int s_call_all_pages(zbridge_client_t *client, const cli_command_t *cmd,
+                            const zb_buf_t *fields, uint32_t count, void **reply,
+                            size_t *reply_len, zbridge_error_t *err)
+{
+    zb_buf_t *req = zb_buf_new(256), *items = zb_buf_new(1024);
+    zb_buf_t *token = zb_buf_new(64), *last = zb_buf_new(64), *out = NULL;
+    uint32_t nitems = 0;
+    int rc = -1;
+    if (!req || !items || !token || !last)
+        goto done;
+    for (;;) {
+        zb_buf_reset(req);
+        int w = zb_mpk_put_map(req, count + (token->len > 0));
+        w |= zb_buf_append(req, fields->data, fields->len);
+        if (token->len > 0)
+            w |= zb_mpk_put_str(req, "NextToken", 9) | zb_mpk_put_str(req, token->data, token->len);
+        if (w)
+            goto done;
+        void *page;
+        size_t len;
+        if (zbridge_client_call(client, cmd->action, req->data, req->len, &page, &len, err) != 0)
+            goto done;
+        zb_buf_reset(last);
+        w = zb_buf_append(last, token->data, token->len);
+        w |= s_read_page(page, len, cmd->paginate, items, &nitems, token);
+        free(page);
+        /* A token that does not move would loop for ever. */
+        if (w || (token->len > 0 && token->len == last->len
+                  && memcmp(token->data, last->data, token->len) == 0)) {
+            err->kind = ZBRIDGE_ERROR_PROTOCOL;
+            snprintf(err->code, sizeof err->code, "InvalidReply");
+            snprintf(err->message, sizeof err->message,
+                     "the broker sent a malformed page of %s", cmd->action);
+            goto done;
+        }
+        if (token->len == 0)
+            break;
+    }
+    out = zb_buf_new(items->len + 64);
+    if (!out || zb_mpk_put_map(out, 1) != 0
+        || zb_mpk_put_str(out, cmd->paginate, strlen(cmd->paginate)) != 0
+        || zb_mpk_put_array(out, nitems) != 0 || zb_buf_append(out, items->data, items->len) != 0)
+        goto done;
+    *reply = out->data;
+    *reply_len = out->len;
+    out->data = NULL;
+    rc = 0;
+done:
+    if (rc != 0 && err->kind == ZBRIDGE_OK) {
+        err->kind = ZBRIDGE_ERROR_SYSTEM;
+        snprintf(err->code, sizeof err->code, "SystemError");
+        snprintf(err->message, sizeof err->message, "zbridge: out of memory");
+    }
+    free(out);
+    zb_buf_destroy(&req);
+    zb_buf_destroy(&items);
+    zb_buf_destroy(&token);
+    zb_buf_destroy(&last);
+    return rc;
+}
+
 int cli_action_run(const cli_command_t *cmd, int argc, char **argv)
 {
     cli_globals_t g = { 0 };
@@ -461,11 +570,12 @@ int cli_action_run(const cli_command_t *cmd, int argc, char **argv)
     zbridge_client_t *client = NULL;
     int code = CLI_EXIT_OTHER;
     uint32_t count;
+    bool by_hand = false;
     if (!fields || !request) {
         fprintf(stderr, "\nzbridge: out of memory\n");
         goto done;
     }
-    code = s_parse(cmd, argc, argv, &g, fields, &count);
+    code = s_parse(cmd, argc, argv, &g, fields, &count, &by_hand);
     if (code == 1) {
         s_help(stdout, cmd);
         code = CLI_EXIT_OK;
@@ -488,9 +598,12 @@ int cli_action_run(const cli_command_t *cmd, int argc, char **argv)
     }
     void *reply;
     size_t reply_len;
-    zbridge_error_t err;
-    if (zbridge_client_call(client, cmd->action, request->data, request->len, &reply,
-                            &reply_len, &err) != 0) {
+    zbridge_error_t err = { 0 };
+    int rc = cmd->paginate && !by_hand
+           ? s_call_all_pages(client, cmd, fields, count, &reply, &reply_len, &err)
+           : zbridge_client_call(client, cmd->action, request->data, request->len, &reply,
+                                 &reply_len, &err);
+    if (rc != 0) {
         code = cli_print_error(&err, cmd->action);
         goto done;
     }

@@ -45,6 +45,10 @@ typedef struct cli_command {
     const char *action;        /* "PutRule" */
     const char *summary;       /* one paragraph, for --help */
     const cli_param_t *params; /* ends with an entry whose flag is NULL */
+    /* For list actions: the reply's list field ("Rules"). Unless the user
+     * pages by hand (--limit or --next-token), every page is fetched and
+     * printed as one list, as the AWS CLI does. NULL: one request. */
+    const char *paginate;
 } cli_command_t;
 
 /* Options every broker command takes, read from argv wherever they are. */

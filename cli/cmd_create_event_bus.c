@@ -15,6 +15,7 @@ static const cli_command_t s_command = {
     "create-event-bus", "CreateEventBus",
     "Creates an event bus. Prints its ARN.",
     s_params,
+    NULL,
 };
 
 int cmd_create_event_bus(int argc, char **argv)

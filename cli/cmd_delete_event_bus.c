@@ -14,6 +14,7 @@ static const cli_command_t s_command = {
     "Deletes an event bus with its rules and targets. The bus default "
     "cannot be deleted.",
     s_params,
+    NULL,
 };
 
 int cmd_delete_event_bus(int argc, char **argv)

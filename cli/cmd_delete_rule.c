@@ -18,6 +18,7 @@ static const cli_command_t s_command = {
     "Deletes a rule. A rule that still has targets is refused unless "
     "--force is given.",
     s_params,
+    NULL,
 };
 
 int cmd_delete_rule(int argc, char **argv)

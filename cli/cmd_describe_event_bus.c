@@ -13,6 +13,7 @@ static const cli_command_t s_command = {
     "describe-event-bus", "DescribeEventBus",
     "Shows an event bus: its name, ARN and description.",
     s_params,
+    NULL,
 };
 
 int cmd_describe_event_bus(int argc, char **argv)

@@ -15,6 +15,7 @@ static const cli_command_t s_command = {
     "describe-rule", "DescribeRule",
     "Shows a rule: its pattern, state, description and ARN.",
     s_params,
+    NULL,
 };
 
 int cmd_describe_rule(int argc, char **argv)

@@ -15,6 +15,7 @@ static const cli_command_t s_command = {
     "disable-rule", "DisableRule",
     "Disables a rule: it matches nothing until enabled.",
     s_params,
+    NULL,
 };
 
 int cmd_disable_rule(int argc, char **argv)

@@ -15,6 +15,7 @@ static const cli_command_t s_command = {
     "enable-rule", "EnableRule",
     "Enables a rule: it matches events again.",
     s_params,
+    NULL,
 };
 
 int cmd_enable_rule(int argc, char **argv)

@@ -12,6 +12,7 @@ static const cli_command_t s_command = {
     "Shows the broker's counters and latencies per bus, rule and target "
     "(zbridge's own action).",
     s_params,
+    NULL,
 };
 
 int cmd_get_metrics(int argc, char **argv)

@@ -17,6 +17,7 @@ static const cli_command_t s_command = {
     "list-event-buses", "ListEventBuses",
     "Lists the event buses.",
     s_params,
+    "EventBuses",
 };
 
 int cmd_list_event_buses(int argc, char **argv)

@@ -19,6 +19,7 @@ static const cli_command_t s_command = {
     "list-rules", "ListRules",
     "Lists the rules of an event bus.",
     s_params,
+    "Rules",
 };
 
 int cmd_list_rules(int argc, char **argv)

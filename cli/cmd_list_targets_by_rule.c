@@ -15,6 +15,7 @@ static const cli_command_t s_command = {
     "list-targets-by-rule", "ListTargetsByRule",
     "Lists the targets of a rule.",
     s_params,
+    NULL,
 };
 
 int cmd_list_targets_by_rule(int argc, char **argv)

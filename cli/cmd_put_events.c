@@ -16,6 +16,7 @@ static const cli_command_t s_command = {
     "entry; a partly failed batch still exits 0, as with the AWS CLI: check "
     "FailedEntryCount.",
     s_params,
+    NULL,
 };
 
 int cmd_put_events(int argc, char **argv)

@@ -22,6 +22,7 @@ static const cli_command_t s_command = {
     "Creates a rule, or updates the fields given of an existing one. Prints "
     "its ARN.",
     s_params,
+    NULL,
 };
 
 int cmd_put_rule(int argc, char **argv)

@@ -19,6 +19,7 @@ static const cli_command_t s_command = {
     "target is a PUB socket the broker binds at Endpoint; subscribers "
     "connect to it (see zbridge tail).",
     s_params,
+    NULL,
 };
 
 int cmd_put_targets(int argc, char **argv)

@@ -17,6 +17,7 @@ static const cli_command_t s_command = {
     "remove-targets", "RemoveTargets",
     "Removes targets from a rule by Id.",
     s_params,
+    NULL,
 };
 
 int cmd_remove_targets(int argc, char **argv)

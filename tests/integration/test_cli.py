@@ -136,7 +136,7 @@ def test_reply_prints_as_json_with_two_space_indent(fake_broker):
     reply = {"EventBuses": [{"Name": "default", "Arn": "arn:zbridge:events:local:0:event-bus/default"}],
              "Empty": [], "Nothing": {}}
     b = fake_broker(lambda req: reply)
-    res = zbridge("list-event-buses", endpoint=b.endpoint)
+    res = zbridge("get-metrics", endpoint=b.endpoint)
     assert res.returncode == 0, res.stderr
     assert res.stdout == json.dumps(reply, indent=2) + "\n"
     assert res.stderr == ""
@@ -176,6 +176,42 @@ def test_put_events_with_failed_entries_exits_0_like_the_aws_cli(fake_broker):
                   '[{"Source": "s", "DetailType": "t", "Detail": "nope"}]', endpoint=b.endpoint)
     assert res.returncode == 0
     assert json.loads(res.stdout) == reply
+
+
+def paged_rules(req):
+    """Three rules, two per page; NextToken is the index of the next one."""
+    start = int(req.get("NextToken", "0"))
+    rules = [{"Name": f"r{i}"} for i in range(3)][start:start + 2]
+    reply = {"Rules": rules}
+    if start + 2 < 3:
+        reply["NextToken"] = str(start + 2)
+    return reply
+
+
+def test_list_commands_fetch_every_page_like_the_aws_cli(fake_broker):
+    b = fake_broker(paged_rules)
+    res = zbridge("list-rules", "--event-bus-name", "orders", endpoint=b.endpoint)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout) == {"Rules": [{"Name": "r0"}, {"Name": "r1"}, {"Name": "r2"}]}
+    assert b.requests == [{"Action": "ListRules", "EventBusName": "orders"},
+                          {"Action": "ListRules", "EventBusName": "orders", "NextToken": "2"}]
+
+
+def test_list_commands_return_one_page_when_paging_by_hand(fake_broker):
+    b = fake_broker(paged_rules)
+    res = zbridge("list-rules", "--next-token", "0", endpoint=b.endpoint)
+    assert json.loads(res.stdout) == {"Rules": [{"Name": "r0"}, {"Name": "r1"}], "NextToken": "2"}
+    res = zbridge("list-rules", "--limit", "2", endpoint=b.endpoint)
+    assert json.loads(res.stdout)["NextToken"] == "2"
+    assert len(b.requests) == 2
+
+
+def test_a_next_token_that_never_moves_is_an_error_not_a_loop(fake_broker):
+    b = fake_broker(lambda req: {"EventBuses": [{"Name": "x"}], "NextToken": "same"})
+    res = zbridge("list-event-buses", endpoint=b.endpoint)
+    assert res.returncode == 255
+    assert "malformed page of ListEventBuses" in res.stderr
+    assert len(b.requests) == 2
 
 
 def test_endpoint_comes_from_zbridge_endpoint_when_no_flag(fake_broker):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import ZBRIDGE, free_port
+from conftest import ZBRIDGE, free_port, request
 from test_cli import zbridge
 
 
@@ -156,6 +156,17 @@ def test_put_rule_on_an_unknown_bus_is_resource_not_found(cli):
 def test_rule_commands_on_an_unknown_rule_are_resource_not_found(cli, command, action):
     msg = cli.fail("ResourceNotFoundException", action, command, "--name", "nope")
     assert msg == "Rule nope does not exist on EventBus default."
+
+
+def test_list_rules_shows_every_rule_across_pages(broker, cli):
+    sock = broker.client()
+    for i in range(130):  # the broker's pages hold 100
+        assert request(sock, "PutRule", Name=f"r{i:03}", EventPattern='{"source": ["x"]}') == {
+            "RuleArn": f"{ARN}:rule/default/r{i:03}"}
+    names = [r["Name"] for r in cli.ok("list-rules")["Rules"]]
+    assert sorted(names) == [f"r{i:03}" for i in range(130)]
+    page = cli.ok("list-rules", "--limit", "100")
+    assert len(page["Rules"]) == 100 and "NextToken" in page
 
 
 def test_list_rules_on_an_unknown_bus_is_resource_not_found(cli):
