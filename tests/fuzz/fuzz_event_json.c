@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t a[64];
     if (n > 64)
         abort();
-    memcpy(a, ids, (size_t) n * sizeof *a);
+    if (n > 0)
+        memcpy(a, ids, (size_t) n * sizeof *a);
     zb_buf_t *mp = zb_buf_new(size + 16);
     zb_json_error_t jerr;
     if (zb_json_to_msgpack((const char *) data, size, mp, &jerr) == 0) {
