@@ -61,8 +61,38 @@ static void s_help(FILE *out)
         "255 no connection or no reply in time.\n");
 }
 
+/* The AWS CLI takes global options before the command too (`aws
+ * --endpoint-url URL events ...`). Rotates any that lead argv[1..] to the
+ * end, where every command reads them. argv stays a permutation of itself. */
+static void s_move_leading_globals(int argc, char **argv)
+{
+    static const char *const with_value[] = { "--endpoint", "--endpoint-url",
+                                              "--cli-read-timeout", "--cli-connect-timeout",
+                                              "--output", NULL };
+    int n = 0;  /* leading global arguments */
+    while (1 + n < argc && strncmp(argv[1 + n], "--", 2) == 0) {
+        const char *a = argv[1 + n];
+        int takes = 0;
+        for (int k = 0; with_value[k]; k++)
+            if (strcmp(a, with_value[k]) == 0)
+                takes = 1;
+        if (!takes && !strchr(a, '='))
+            break;  /* --help, --version or unknown: main handles it */
+        n += 1 + takes;
+    }
+    if (n == 0 || 1 + n >= argc)
+        return;
+    /* Rotate left by n: argv[1..n] go after the rest. */
+    for (int r = 0; r < n; r++) {
+        char *first = argv[1];
+        memmove(&argv[1], &argv[2], (size_t) (argc - 2) * sizeof *argv);
+        argv[argc - 1] = first;
+    }
+}
+
 int main(int argc, char **argv)
 {
+    s_move_leading_globals(argc, argv);
     if (argc < 2) {
         s_help(stderr);
         return CLI_EXIT_USAGE;

@@ -221,6 +221,13 @@ def test_endpoint_comes_from_zbridge_endpoint_when_no_flag(fake_broker):
     assert b.requests == [{"Action": "GetMetrics"}]
 
 
+def test_global_options_may_come_before_the_command(fake_broker):
+    b = fake_broker(lambda req: {"Ok": True})
+    res = zbridge("--endpoint", b.endpoint, "--cli-read-timeout=5", "describe-rule", "--name", "r")
+    assert res.returncode == 0, res.stderr
+    assert b.requests == [{"Action": "DescribeRule", "Name": "r"}]
+
+
 def test_json_and_strings_are_read_from_file_urls(fake_broker, tmp_path):
     b = fake_broker(lambda req: {})
     (tmp_path / "pattern.json").write_text('{"source": ["shop"]}\n')
