@@ -387,10 +387,9 @@ char *zbridge_client_call_json(zbridge_client_t *self, const char *action,
             s_fail(err, ZBRIDGE_ERROR_INPUT, "InvalidInput", "Invalid JSON: %s", jerr.message);
             goto done;
         }
-        if (zb_mpk_peek(&(zb_mpk_t) { (const uint8_t *) params->data,
-                                      (const uint8_t *) params->data,
-                                      (const uint8_t *) params->data + params->len })
-            != ZB_MPK_MAP) {
+        zb_mpk_t cur;
+        zb_mpk_init(&cur, params->data, params->len);
+        if (zb_mpk_peek(&cur) != ZB_MPK_MAP) {
             s_fail(err, ZBRIDGE_ERROR_INPUT, "InvalidInput",
                    "the parameters of %s must be a JSON object", action);
             goto done;
@@ -535,8 +534,10 @@ int zbridge_client_put_events(zbridge_client_t *self, const zbridge_entry_t *ent
     if (count == 0 || count > UINT32_MAX)
         return s_fail(err, ZBRIDGE_ERROR_INPUT, "InvalidInput",
                       "PutEvents needs at least one entry");
-    zb_buf_t *params = zb_buf_new(256 * count);
-    zb_buf_t *reply = zb_buf_new(64 * count);
+    /* Size hints only: the buffers grow as needed. */
+    size_t hint = count < 256 ? count : 256;
+    zb_buf_t *params = zb_buf_new(256 * hint);
+    zb_buf_t *reply = zb_buf_new(64 * hint);
     int rc = -1;
     if (!params || !reply) {
         s_nomem(err);

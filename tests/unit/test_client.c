@@ -477,6 +477,44 @@ static void test_subscriber_shows_a_json_text_detail_as_an_object(void **state)
     zmq_ctx_term(ctx);
 }
 
+static void test_subscriber_survives_every_truncation_of_an_envelope(void **state)
+{
+    void *ctx = zmq_ctx_new();
+    void *pub = zmq_socket(ctx, ZMQ_PUB);
+    int linger = 0;
+    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_bind(pub, "tcp://127.0.0.1:*");
+    char endpoint[64];
+    size_t len = sizeof endpoint;
+    zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, endpoint, &len);
+    zbridge_subscriber_t *sub = zbridge_subscriber_new(endpoint, NULL);
+    zb_buf_t *body = zb_buf_new(256);
+    s_pack(body, ENVELOPE_JSON);
+    zbridge_error_t err;
+    zbridge_event_t *ev = s_publish_until_received(pub, sub, "t", body, &err);
+    assert_non_null(ev);  /* joined: from here on nothing is lost */
+    zbridge_event_destroy(&ev);
+    /* Every strict prefix is refused cleanly; the whole one still decodes. */
+    for (size_t n = 0; n <= body->len; n++) {
+        zmq_send(pub, "t", 1, ZMQ_SNDMORE);
+        zmq_send(pub, body->data, n, 0);
+        ev = zbridge_subscriber_recv(sub, 2000, &err);
+        if (n < body->len) {
+            assert_null(ev);
+            assert_int_equal(err.kind, ZBRIDGE_ERROR_PROTOCOL);
+        }
+        else {
+            assert_non_null(ev);
+            assert_string_equal(ev->json, ENVELOPE_JSON);
+            zbridge_event_destroy(&ev);
+        }
+    }
+    zb_buf_destroy(&body);
+    zbridge_subscriber_destroy(&sub);
+    zmq_close(pub);
+    zmq_ctx_term(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_put_event_refuses_a_detail_that_is_not_json),
         cmocka_unit_test(test_subscriber_decodes_an_envelope),
         cmocka_unit_test(test_subscriber_shows_a_json_text_detail_as_an_object),
+        cmocka_unit_test(test_subscriber_survives_every_truncation_of_an_envelope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
