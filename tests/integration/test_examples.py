@@ -133,3 +133,20 @@ def test_installed_library_builds_the_c_producer_with_pkg_config(tmp_path, scrip
     res = subprocess.run([str(exe), scripted_broker.endpoint], capture_output=True, text=True,
                          timeout=30, env=dict(os.environ, LD_LIBRARY_PATH=libdir))
     assert res.stdout.splitlines()[0] == "0190a0b0-0000-7000-8000-000000000000"
+
+
+def test_the_readme_c_snippet_compiles_against_the_library(tmp_path):
+    """The README's client-library snippet, wrapped in main(), builds."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Client library"):]
+    snippet = section[section.index("```c\n") + 5:section.index("```", section.index("```c\n") + 5)]
+    includes = "".join(line + "\n" for line in snippet.splitlines() if line.startswith("#include"))
+    body = "".join(line + "\n" for line in snippet.splitlines() if not line.startswith("#include"))
+    src = tmp_path / "snippet.c"
+    src.write_text("#include <stdio.h>\n#include <stdlib.h>\n" + includes
+                   + "int main(void)\n{\n" + body + "return 0;\n}\n")
+    res = subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", *sanitize_flags(),
+                          f"-I{ROOT / 'client'}", "-o", str(tmp_path / "snippet"), str(src),
+                          f"-L{BUILD / 'client'}", "-lzbridge"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
