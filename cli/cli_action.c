@@ -298,6 +298,8 @@ static void s_help(FILE *out, const cli_command_t *cmd)
         for (const cli_param_t *p = cmd->params; p->flag; p++)
             fprintf(out, "  %s%s  (%s%s)\n      %s\n", p->flag, s_kind_value(p->kind),
                     p->required ? "required, " : "", p->field, p->help);
+        fprintf(out, "  --cli-input-json <json>  the request's fields as one JSON object;\n"
+                     "      the options above override its members\n");
         fprintf(out, "  JSON and string values may be given as file://path.\n");
     }
     fprintf(out, "\n");
@@ -408,6 +410,57 @@ static int s_put_value(zb_buf_t *out, const cli_param_t *p, bool negated,
     return rc;
 }
 
+/* --cli-input-json: the fields of a JSON object (inline or file://), under
+ * the flags given on the command line, which win as with the AWS CLI.
+ * Appends the object's other members to `fields` and marks the parameters
+ * they provide as seen. Returns 0, or -1 after printing why. */
+static int s_merge_input_json(const cli_command_t *cmd, const char *value, bool *seen,
+                              size_t nparams, zb_buf_t *fields, uint32_t *count,
+                              bool *by_hand)
+{
+    const char *flag = "--cli-input-json";
+    char *text = cli_arg_text(flag, value);
+    zb_buf_t *packed = zb_buf_new(256);
+    int rc = -1;
+    if (!text || !packed || s_put_json(packed, flag, text) != 0)
+        goto done;
+    zb_mpk_t cur;
+    uint32_t pairs;
+    zb_mpk_init(&cur, packed->data, packed->len);
+    if (zb_mpk_read_map(&cur, &pairs) != 0) {
+        fprintf(stderr, "\nError parsing parameter '%s': expected a JSON object\n", flag);
+        goto done;
+    }
+    for (uint32_t i = 0; i < pairs; i++) {
+        const uint8_t *start = cur.p;
+        const char *key;
+        uint32_t klen;
+        if (zb_mpk_read_str(&cur, &key, &klen) != 0 || zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0)
+            goto done;  /* cannot happen: it was transcoded from a JSON object */
+        bool from_flag = false;
+        for (size_t k = 0; k < nparams; k++) {
+            const char *field = cmd->params[k].field;
+            if (strlen(field) == klen && memcmp(field, key, klen) == 0) {
+                from_flag = seen[k];
+                seen[k] = true;
+            }
+        }
+        if (from_flag)
+            continue;
+        if ((klen == 5 && memcmp(key, "Limit", 5) == 0)
+            || (klen == 9 && memcmp(key, "NextToken", 9) == 0))
+            *by_hand = true;
+        if (zb_buf_append(fields, start, (size_t) (cur.p - start)) != 0)
+            goto done;
+        ++*count;
+    }
+    rc = 0;
+done:
+    free(text);
+    zb_buf_destroy(&packed);
+    return rc;
+}
+
 /* Parses argv into the request's fields (msgpack map body in `fields`,
  * `*count` pairs) and the global options; *by_hand tells whether the user
  * pages by hand (Limit or NextToken given). Returns 0, 1 for --help, or an
@@ -422,6 +475,7 @@ static int s_parse(const cli_command_t *cmd, int argc, char **argv, cli_globals_
     if (nparams > sizeof seen / sizeof seen[0])
         nparams = sizeof seen / sizeof seen[0];
     *count = 0;
+    const char *input_json = NULL;
     for (int i = 1; i < argc; i++) {
         int rc = cli_global_option(g, argc, argv, &i);
         if (rc == -1)
@@ -431,6 +485,11 @@ static int s_parse(const cli_command_t *cmd, int argc, char **argv, cli_globals_
         char buf[128];
         const char *inline_value;
         const char *flag = s_split_flag(argv[i], buf, sizeof buf, &inline_value);
+        if (strcmp(flag, "--cli-input-json") == 0) {
+            if (!(input_json = s_option_value(flag, inline_value, argc, argv, &i)))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         bool negated;
         const cli_param_t *p = s_find_param(cmd, flag, &negated);
         if (!p) {
@@ -453,6 +512,9 @@ static int s_parse(const cli_command_t *cmd, int argc, char **argv, cli_globals_
     }
     if (g->help)
         return 1;
+    if (input_json && s_merge_input_json(cmd, input_json, seen, nparams, fields, count,
+                                         by_hand) != 0)
+        return CLI_EXIT_USAGE;
     for (size_t k = 0; k < nparams; k++)
         if (cmd->params[k].required && !seen[k])
             return s_usage_error(cmd, "the following arguments are required: %s",

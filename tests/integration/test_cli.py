@@ -228,6 +228,32 @@ def test_global_options_may_come_before_the_command(fake_broker):
     assert b.requests == [{"Action": "DescribeRule", "Name": "r"}]
 
 
+def test_cli_input_json_gives_the_fields_and_flags_override_them(fake_broker, tmp_path):
+    b = fake_broker(lambda req: {})
+    res = zbridge("put-rule", "--cli-input-json",
+                  '{"Name": "r", "EventPattern": "{}", "State": "DISABLED"}',
+                  "--state", "ENABLED", endpoint=b.endpoint)
+    assert res.returncode == 0, res.stderr
+    (tmp_path / "in.json").write_text('{"Rule": "r", "Targets": [{"Id": "t", "Endpoint": "ipc://x"}]}')
+    res = zbridge("put-targets", "--cli-input-json", f"file://{tmp_path}/in.json",
+                  endpoint=b.endpoint)
+    assert res.returncode == 0, res.stderr
+    assert b.requests == [
+        {"Action": "PutRule", "State": "ENABLED", "Name": "r", "EventPattern": "{}"},
+        {"Action": "PutTargets", "Rule": "r", "Targets": [{"Id": "t", "Endpoint": "ipc://x"}]}]
+
+
+def test_cli_input_json_must_be_a_json_object(fake_broker):
+    b = fake_broker()
+    res = zbridge("put-rule", "--name", "r", "--cli-input-json", "[1]", endpoint=b.endpoint)
+    assert res.returncode == 252
+    assert "Error parsing parameter '--cli-input-json': expected a JSON object" in res.stderr
+    res = zbridge("put-rule", "--name", "r", "--cli-input-json", "{", endpoint=b.endpoint)
+    assert res.returncode == 252
+    assert "Error parsing parameter '--cli-input-json': Invalid JSON" in res.stderr
+    assert b.requests == []
+
+
 def test_json_and_strings_are_read_from_file_urls(fake_broker, tmp_path):
     b = fake_broker(lambda req: {})
     (tmp_path / "pattern.json").write_text('{"source": ["shop"]}\n')
