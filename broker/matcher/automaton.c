@@ -75,6 +75,8 @@ static void s_state_unref(zb_matcher_t *m, uint32_t st)
         free(s->sfx.v);
         free(s->pfx_eic.v);
         free(s->sfx_eic.v);
+        free(s->cidr.v);
+        mt_range_free(&s->ranges);
         free(s->slow);
         mt_table_release(&m->states, st);
         STATE(m, parent)->n_children--;
@@ -127,6 +129,7 @@ static mt_lenset_t *s_lenset_for(mt_state_t *s, uint8_t tag)
     case MT_TAG_SUFFIX: return &s->sfx;
     case MT_TAG_PREFIX_EIC: return &s->pfx_eic;
     case MT_TAG_SUFFIX_EIC: return &s->sfx_eic;
+    case MT_TAG_CIDR: return &s->cidr;
     default: return NULL;
     }
 }
@@ -134,13 +137,17 @@ static mt_lenset_t *s_lenset_for(mt_state_t *s, uint8_t tag)
 static void s_slow_flags(mt_state_t *s)
 {
     s->slow_needs_fold = false;
-    s->slow_needs_ip = false;
     for (uint32_t i = 0; i < s->n_slow; i++) {
         if (s->slow[i].alt->kind == MT_K_AB_EIC)
             s->slow_needs_fold = true;
-        if (s->slow[i].alt->kind == MT_K_CIDR)
-            s->slow_needs_ip = true;
     }
+}
+
+/* The length a hashed key is probed by: bytes for prefixes and suffixes,
+ * the mask length for CIDR blocks. */
+static uint32_t s_probe_len(const mt_alt_t *a)
+{
+    return a->tag == MT_TAG_CIDR ? a->bits : a->len;
 }
 
 static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, const mt_alt_t *a)
@@ -149,11 +156,11 @@ static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, const mt_a
         return 0;
     if (a->kind == MT_K_HASHED) {
         mt_lenset_t *ls = s_lenset_for(STATE(m, st), a->tag);
-        if (ls && s_lenset_add(ls, a->len) != 0)
+        if (ls && s_lenset_add(ls, s_probe_len(a)) != 0)
             return -1;
         if (mt_hmap_add(&m->map, st, a->tag, a->bytes, a->len, cond) != 0) {
             if (ls)
-                s_lenset_del(ls, a->len);
+                s_lenset_del(ls, s_probe_len(a));
             return -1;
         }
         mt_state_t *s = STATE(m, st);
@@ -164,6 +171,18 @@ static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, const mt_a
         return 0;
     }
     mt_state_t *s = STATE(m, st);
+    if (a->kind == MT_K_RANGE) {
+        /* xorshift: cheap, deterministic priorities for the treap */
+        uint32_t x = m->prio_seed ? m->prio_seed : 2463534242u;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        m->prio_seed = x;
+        if (mt_range_insert(&s->ranges, a, cond, x) != 0)
+            return -1;
+        s->n_ranges++;
+        return 0;
+    }
     if (s->n_slow == s->cap_slow) {
         uint32_t cap = s->cap_slow ? s->cap_slow * 2 : 4;
         mt_slow_t *v = realloc(s->slow, cap * sizeof *v);
@@ -188,11 +207,16 @@ static void s_alt_uninstall(zb_matcher_t *m, uint32_t st, uint32_t cond, const m
         mt_hmap_remove(&m->map, st, a->tag, a->bytes, a->len, cond);
         mt_lenset_t *ls = s_lenset_for(s, a->tag);
         if (ls)
-            s_lenset_del(ls, a->len);
+            s_lenset_del(ls, s_probe_len(a));
         else if (a->tag == MT_TAG_EIC)
             s->n_eic--;
         else
             s->n_hashed--;
+        return;
+    }
+    if (a->kind == MT_K_RANGE) {
+        mt_range_remove(&s->ranges, a, cond);
+        s->n_ranges--;
         return;
     }
     for (uint32_t i = 0; i < s->n_slow; i++) {
@@ -391,5 +415,5 @@ fail:
 void mt_state_refresh(mt_state_t *s)
 {
     s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_absent || s->pfx.n || s->sfx.n ||
-                     s->pfx_eic.n || s->sfx_eic.n;
+                     s->pfx_eic.n || s->sfx_eic.n || s->cidr.n || s->n_ranges;
 }

@@ -169,16 +169,3 @@ const char *mt_cidr_parse(const char *s, size_t len, mt_alt_t *alt)
         alt->net[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
     return NULL;
 }
-
-bool mt_cidr_contains(const mt_alt_t *alt, uint8_t family, const uint8_t addr[16])
-{
-    if (family != alt->family)
-        return false;
-    unsigned full = alt->bits / 8, rest = alt->bits % 8;
-    if (memcmp(addr, alt->net, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t mask = (uint8_t) (0xff00u >> rest);
-    return (addr[full] & mask) == alt->net[full];
-}

@@ -218,6 +218,11 @@ static void s_emit(zb_match_ctx_t *ctx, uint32_t cond)
     }
 }
 
+static void s_emit_cb(void *arg, uint32_t cond)
+{
+    s_emit(arg, cond);
+}
+
 static void s_lookup(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
 {
     const zb_matcher_t *m = ctx->m;
@@ -237,6 +242,26 @@ static void s_affixes(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *pfx, 
         s_lookup(ctx, st, stag, s + len - sfx->v[i].len, sfx->v[i].len);
 }
 
+/* A string that parses as an IP address is looked up once per distinct
+ * mask length in use: the address masked to that length is the key. */
+static void s_cidr(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *bits, const char *s, size_t len)
+{
+    uint8_t fam, ip[16];
+    if (mt_ip_parse(s, len, &fam, ip) != 0)
+        return;
+    for (uint32_t i = 0; i < bits->n; i++) {
+        uint32_t b = bits->v[i].len;
+        char key[18];
+        key[0] = (char) fam;
+        key[1] = (char) b;
+        for (uint32_t k = 0; k < 16; k++) {
+            uint32_t keep = b >= 8 * (k + 1) ? 8 : b > 8 * k ? b - 8 * k : 0;
+            key[2 + k] = (char) (ip[k] & (uint8_t) (0xff00u >> keep));
+        }
+        s_lookup(ctx, st, MT_TAG_CIDR, key, sizeof key);
+    }
+}
+
 static bool s_has_prefix(const char *s, size_t len, const char *p, size_t plen)
 {
     return plen <= len && memcmp(s, p, plen) == 0;
@@ -248,24 +273,13 @@ static bool s_has_suffix(const char *s, size_t len, const char *p, size_t plen)
 }
 
 /* Evaluates one listed matcher. `folded` is the case-folded string (or
- * NULL when not computed), `ip` the parsed address when ip_ok. */
-static bool s_slow_hit(const mt_alt_t *a, const mt_value_t *v, const char *folded, size_t flen, bool ip_ok,
-                       uint8_t fam, const uint8_t ip[16])
+ * NULL when not computed). */
+static bool s_slow_hit(const mt_alt_t *a, const mt_value_t *v, const char *folded, size_t flen)
 {
     bool is_str = v->type == MT_V_STR;
     switch (a->kind) {
     case MT_K_WILDCARD:
         return is_str && mt_glob_match(a->glob, v->s, v->len);
-    case MT_K_RANGE:
-        if (v->type != MT_V_NUM)
-            return false;
-        if (a->has_lo && !(a->lo_incl ? v->num >= a->lo : v->num > a->lo))
-            return false;
-        if (a->has_hi && !(a->hi_incl ? v->num <= a->hi : v->num < a->hi))
-            return false;
-        return true;
-    case MT_K_CIDR:
-        return is_str && ip_ok && mt_cidr_contains(a, fam, ip);
     case MT_K_EXISTS_TRUE:
         return true;
     case MT_K_AB_STR:
@@ -328,6 +342,8 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
             s_lookup(ctx, st, MT_TAG_STR, v->s, v->len);
         if (s->pfx.n || s->sfx.n)
             s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, v->s, v->len);
+        if (s->cidr.n)
+            s_cidr(ctx, st, &s->cidr, v->s, v->len);
         if (s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->slow_needs_fold) {
             char *f = s_fold_buf(ctx, 2 * v->len + 4);
             if (!f) {
@@ -348,6 +364,8 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
             mt_num_key(v->num, key);
             s_lookup(ctx, st, MT_TAG_NUM, (const char *) key, 8);
         }
+        if (s->ranges)
+            mt_range_stab(s->ranges, v->num, s_emit_cb, ctx);
         break;
     case MT_V_TRUE:
     case MT_V_FALSE:
@@ -360,10 +378,8 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         break;
     }
     if (s->n_slow) {
-        uint8_t fam = 0, ip[16];
-        bool ip_ok = s->slow_needs_ip && v->type == MT_V_STR && mt_ip_parse(v->s, v->len, &fam, ip) == 0;
         for (uint32_t i = 0; i < s->n_slow; i++)
-            if (s_slow_hit(s->slow[i].alt, v, folded, flen, ip_ok, fam, ip))
+            if (s_slow_hit(s->slow[i].alt, v, folded, flen))
                 s_emit(ctx, s->slow[i].cond);
     }
 }

@@ -46,6 +46,7 @@ enum {
     MT_TAG_SUFFIX = 'X',
     MT_TAG_PREFIX_EIC = 'p',
     MT_TAG_SUFFIX_EIC = 'x',
+    MT_TAG_CIDR = 'C',     /* family, mask length, 16-byte network */
 };
 
 typedef enum mt_kind {
@@ -54,7 +55,6 @@ typedef enum mt_kind {
     /* per-state list */
     MT_K_WILDCARD,         /* glob with inner stars (escapes kept) */
     MT_K_RANGE,            /* numeric range */
-    MT_K_CIDR,
     MT_K_EXISTS_TRUE,
     MT_K_EXISTS_FALSE,     /* not installed anywhere: makes the cond absent_ok */
     MT_K_AB_STR,           /* anything-but: list of strings */
@@ -88,7 +88,7 @@ typedef struct mt_alt {
     /* MT_K_RANGE */
     double lo, hi;
     bool has_lo, has_hi, lo_incl, hi_incl;
-    /* MT_K_CIDR */
+    /* cidr (hashed, tag C): bytes = family + network; bits = mask */
     uint8_t family;        /* 4 or 6 */
     uint8_t bits;          /* prefix length in the 16-byte form */
     uint8_t net[16];
@@ -149,6 +149,9 @@ typedef struct mt_lenset {
     uint32_t n, cap;
 } mt_lenset_t;
 
+/* Interval treap of a state's numeric ranges (numrange.c). */
+typedef struct mt_rnode mt_rnode_t;
+
 typedef struct mt_slow {
     uint32_t cond;
     const mt_alt_t *alt;   /* owned by the rule's pattern */
@@ -169,10 +172,12 @@ typedef struct mt_state {
     uint32_t n_eic;        /* installed MT_TAG_EIC alternatives */
     uint32_t n_absent;     /* conditions here that accept absence */
     mt_lenset_t pfx, sfx, pfx_eic, sfx_eic;
+    mt_lenset_t cidr;      /* distinct mask lengths (16-byte form) */
+    mt_rnode_t *ranges;    /* numeric ranges */
+    uint32_t n_ranges;
     mt_slow_t *slow;
     uint32_t n_slow, cap_slow;
     bool slow_needs_fold;  /* an AB_EIC is in the slow list */
-    bool slow_needs_ip;    /* a CIDR is in the slow list */
     bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;
 
@@ -224,6 +229,7 @@ struct zb_matcher {
     uint32_t n_always, cap_always;
     size_t n_rules;
     size_t pattern_bytes;  /* heap held by compiled patterns */
+    uint32_t prio_seed;    /* treap priorities */
 };
 
 /* ---- matching ------------------------------------------------------------- */

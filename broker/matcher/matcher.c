@@ -50,6 +50,8 @@ void zb_matcher_destroy(zb_matcher_t **self_p)
         free(s->sfx.v);
         free(s->pfx_eic.v);
         free(s->sfx_eic.v);
+        free(s->cidr.v);
+        mt_range_free(&s->ranges);
         free(s->slow);
     }
     for (uint32_t i = 0; i < m->conds.n; i++)
@@ -158,8 +160,8 @@ size_t zb_matcher_memory(const zb_matcher_t *self)
         const mt_state_t *s = MT_AT(m->states, mt_state_t, i);
         if (!s->in_use)
             continue;
-        b += s->name_len + 1 + s->cap_slow * sizeof(mt_slow_t);
-        b += (s->pfx.cap + s->sfx.cap + s->pfx_eic.cap + s->sfx_eic.cap) * sizeof(mt_lenent_t);
+        b += s->name_len + 1 + s->cap_slow * sizeof(mt_slow_t) + s->n_ranges * mt_range_node_bytes();
+        b += (s->pfx.cap + s->sfx.cap + s->pfx_eic.cap + s->sfx_eic.cap + s->cidr.cap) * sizeof(mt_lenent_t);
     }
     for (uint32_t i = 0; i < m->conds.n; i++)
         b += MT_AT(m->conds, mt_cond_t, i)->cap_subs * sizeof(uint32_t);

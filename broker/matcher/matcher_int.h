@@ -50,6 +50,15 @@ uint32_t mt_fold_cp(uint32_t cp);
  * not valid UTF-8 are copied as they are. Returns the folded length. */
 size_t mt_fold_utf8(const char *s, size_t len, char *out);
 
+/* ---- numrange.c --------------------------------------------------------------- */
+int mt_range_insert(mt_rnode_t **root, const mt_alt_t *a, uint32_t cond, uint32_t prio);
+void mt_range_remove(mt_rnode_t **root, const mt_alt_t *a, uint32_t cond);
+void mt_range_free(mt_rnode_t **root);
+/* Calls hit(arg, cond) for every range containing x. */
+void mt_range_stab(const mt_rnode_t *root, double x, void (*hit)(void *arg, uint32_t cond), void *arg);
+/* Heap bytes of one range node. */
+size_t mt_range_node_bytes(void);
+
 /* ---- cidr.c ------------------------------------------------------------------ */
 /* Parses "a.b.c.d/n" or "v6/n" into alt->family, net, bits (host bits
  * cleared). Returns NULL or a static reason text. */
@@ -57,7 +66,6 @@ const char *mt_cidr_parse(const char *s, size_t len, mt_alt_t *alt);
 /* Parses an IPv4 or IPv6 address (no prefix). 0 with *family and the
  * 16-byte form (v4 in the last 4 bytes), or -1. */
 int mt_ip_parse(const char *s, size_t len, uint8_t *family, uint8_t out[16]);
-bool mt_cidr_contains(const mt_alt_t *alt, uint8_t family, const uint8_t addr[16]);
 
 /* ---- wildcard.c ---------------------------------------------------------------- */
 /* Validates wildcard text; returns NULL or a reason (static or in buf). */

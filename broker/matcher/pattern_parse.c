@@ -627,11 +627,16 @@ static int s_operator(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *op)
         const char *why = mt_cidr_parse(op->str, op->len, &tmp);
         if (why)
             return FAIL(cc, op, "%s", why);
-        mt_alt_t *a = s_new_alt(leaf);
-        if (!a)
-            return FAIL(cc, op, "out of memory");
-        *a = tmp;
-        a->kind = MT_K_CIDR;
+        /* family, mask length, network: blocks of different lengths with
+         * the same network bits are different keys */
+        char key[18];
+        key[0] = (char) tmp.family;
+        key[1] = (char) tmp.bits;
+        memcpy(key + 2, tmp.net, 16);
+        if (s_hashed(cc, leaf, MT_TAG_CIDR, key, sizeof key) != 0)
+            return -1;
+        leaf->alts[leaf->n_alts - 1].bits = tmp.bits;
+        leaf->alts[leaf->n_alts - 1].family = tmp.family;
         return 0;
     }
     return FAIL(cc, op, "Unrecognized match type %.*s", (int) op->key_len, op->key);

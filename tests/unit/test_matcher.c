@@ -491,6 +491,103 @@ static void many_rules_match_like_one(void **state)
     zb_matcher_destroy(&m);
 }
 
+typedef struct {
+    double lo, hi;
+    int lo_op, hi_op; /* 0 none, 1 strict, 2 inclusive */
+} s_range_t;
+
+static bool s_in(const s_range_t *r, double x)
+{
+    if (r->lo_op && !(r->lo_op == 2 ? x >= r->lo : x > r->lo))
+        return false;
+    if (r->hi_op && !(r->hi_op == 2 ? x <= r->hi : x < r->hi))
+        return false;
+    return true;
+}
+
+static void many_numeric_ranges_agree_with_brute_force(void **state)
+{
+    (void) state;
+    enum { N = 3000 };
+    static s_range_t r[N];
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    uint32_t seed = 12345;
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 8) % 1000)
+    for (int i = 0; i < N; i++) {
+        double a = (double) RND() - 500, b = (double) RND() - 500;
+        if (a > b) {
+            double t = a;
+            a = b;
+            b = t;
+        }
+        if (a == b)
+            b += 1;
+        r[i].lo = a;
+        r[i].hi = b;
+        r[i].lo_op = (int) (RND() % 3);
+        r[i].hi_op = r[i].lo_op == 0 ? 1 + (int) (RND() % 2) : (int) (RND() % 3);
+        char p[160];
+        int n;
+        if (r[i].lo_op && r[i].hi_op)
+            n = snprintf(p, sizeof p, "{\"v\":[{\"numeric\":[\"%s\",%g,\"%s\",%g]}]}", r[i].lo_op == 2 ? ">=" : ">",
+                         a, r[i].hi_op == 2 ? "<=" : "<", b);
+        else if (r[i].lo_op)
+            n = snprintf(p, sizeof p, "{\"v\":[{\"numeric\":[\"%s\",%g]}]}", r[i].lo_op == 2 ? ">=" : ">", a);
+        else
+            n = snprintf(p, sizeof p, "{\"v\":[{\"numeric\":[\"%s\",%g]}]}", r[i].hi_op == 2 ? "<=" : "<", b);
+        assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+    }
+    for (int round = 0; round < 2; round++) {
+        for (double x = -520; x <= 520; x += 7.5) {
+            char ev[64];
+            snprintf(ev, sizeof ev, "{\"v\":%g}", x);
+            const uint64_t *ids;
+            int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err);
+            int want = 0;
+            for (int i = 0; i < N; i++)
+                want += (round == 0 || i % 2 == 1) && s_in(&r[i], x);
+            assert_int_equal(n, want);
+            for (int k = 0; k < n; k++)
+                assert_true(s_in(&r[ids[k]], x));
+        }
+        for (int i = 0; i < N; i += 2)
+            if (round == 0)
+                assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    }
+#undef RND
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
+static void many_cidr_blocks(void **state)
+{
+    (void) state;
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    /* 10.i.0.0/16 for i < 200, plus 10.0.0.0/8 and fd00::/8 */
+    for (int i = 0; i < 200; i++) {
+        char p[96];
+        int n = snprintf(p, sizeof p, "{\"ip\":[{\"cidr\":\"10.%d.0.0/16\"}]}", i);
+        assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+    }
+    const char *p8 = "{\"ip\":[{\"cidr\":\"10.0.0.0/8\"}]}", *p6 = "{\"ip\":[{\"cidr\":\"fd00::/8\"}]}";
+    assert_int_equal(zb_matcher_add(m, 1000, ZB_FORMAT_JSON, p8, strlen(p8), &err), 0);
+    assert_int_equal(zb_matcher_add(m, 1001, ZB_FORMAT_JSON, p6, strlen(p6), &err), 0);
+    uint64_t ids[8];
+    assert_int_equal(s_ids(m, ctx, "{\"ip\":\"10.42.7.9\"}", ids), 2);
+    assert_int_equal(ids[0], 42);
+    assert_int_equal(ids[1], 1000);
+    assert_int_equal(s_ids(m, ctx, "{\"ip\":\"10.250.7.9\"}", ids), 1);
+    assert_int_equal(s_ids(m, ctx, "{\"ip\":\"fdab::1\"}", ids), 1);
+    assert_int_equal(ids[0], 1001);
+    assert_int_equal(s_ids(m, ctx, "{\"ip\":\"11.0.0.1\"}", ids), 0);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 static void msgpack_patterns_and_native_types(void **state)
 {
     (void) state;
@@ -534,6 +631,8 @@ int main(void)
         cmocka_unit_test(replace_and_remove),
         cmocka_unit_test(removal_releases_memory),
         cmocka_unit_test(many_rules_match_like_one),
+        cmocka_unit_test(many_numeric_ranges_agree_with_brute_force),
+        cmocka_unit_test(many_cidr_blocks),
         cmocka_unit_test(msgpack_patterns_and_native_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
