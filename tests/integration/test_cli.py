@@ -168,6 +168,13 @@ def test_broker_error_prints_as_the_aws_cli_and_exits_254(fake_broker):
                           "DescribeRule operation: Rule r does not exist on EventBus default.\n")
 
 
+def test_a_reply_that_is_not_a_map_is_an_error(fake_broker):
+    b = fake_broker(lambda req: ["not", "a", "map"])
+    res = zbridge("get-metrics", endpoint=b.endpoint)
+    assert res.returncode == 255
+    assert res.stderr == "\nthe reply to GetMetrics is not a msgpack map\n"
+
+
 def test_put_events_with_failed_entries_exits_0_like_the_aws_cli(fake_broker):
     reply = {"FailedEntryCount": 1,
              "Entries": [{"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}]}
