@@ -23,6 +23,7 @@
 #include "json.h"
 #include "mpk.h"
 #include "zb_buf.h"
+#include "zb_proto.h"
 
 struct zbridge_client {
     void *ctx;
@@ -81,12 +82,6 @@ static void s_copy_str(char *dst, size_t dstsz, const char *s, uint32_t len)
     size_t n = len < dstsz - 1 ? len : dstsz - 1;
     memcpy(dst, s, n);
     dst[n] = '\0';
-}
-
-/* True if the msgpack string s[0..len) equals the C string `key`. */
-static bool s_key_is(const char *s, uint32_t len, const char *key)
-{
-    return strlen(key) == len && memcmp(s, key, len) == 0;
 }
 
 /* ZeroMQ validates endpoints only when connecting; check the shape here so
@@ -288,47 +283,33 @@ static int s_build_request(zb_buf_t *out, const char *action, const void *params
     return 0;
 }
 
+/* Copies a str field of `m` into dst (truncating); leaves dst alone when
+ * the field is absent or not a string. */
+static void s_get_str(const zb_map_t *m, const char *key, char *dst, size_t dstsz)
+{
+    const char *s;
+    uint32_t len;
+    if (zb_map_get_str(m, key, &s, &len) == 0)
+        s_copy_str(dst, dstsz, s, len);
+}
+
 /* If `reply` is {"Error": {"Code": c, "Message": m}}, fills *err and
  * returns -1; returns 0 for any other map, and -1 (PROTOCOL) for a reply
- * that is not a map. */
+ * that is not a map. The code is kept as text, not mapped onto the codec's
+ * enum, so codes a newer broker adds still reach the caller. */
 static int s_check_reply(const zb_buf_t *reply, const char *action, zbridge_error_t *err)
 {
-    zb_mpk_t cur;
-    uint32_t pairs;
-    zb_mpk_init(&cur, reply->data, reply->len);
-    if (zb_mpk_read_map(&cur, &pairs) != 0)
+    zb_map_t m, e;
+    if (zb_map_decode(&m, reply->data, reply->len, NULL) != 0)
         return s_fail(err, ZBRIDGE_ERROR_PROTOCOL, "InvalidReply",
                       "the reply to %s is not a msgpack map", action);
-    for (uint32_t i = 0; i < pairs; i++) {
-        const char *key;
-        uint32_t klen, inner;
-        if (zb_mpk_read_str(&cur, &key, &klen) != 0)
-            return s_fail(err, ZBRIDGE_ERROR_PROTOCOL, "InvalidReply",
-                          "the reply to %s has a key that is not a string", action);
-        if (!s_key_is(key, klen, "Error") || zb_mpk_read_map(&cur, &inner) != 0) {
-            if (zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0)
-                return s_fail(err, ZBRIDGE_ERROR_PROTOCOL, "InvalidReply",
-                              "the reply to %s is truncated", action);
-            continue;
-        }
-        char code[128] = "UnknownError", message[1024] = "";
-        for (uint32_t j = 0; j < inner; j++) {
-            const char *k, *v;
-            uint32_t kl, vl;
-            if (zb_mpk_read_str(&cur, &k, &kl) != 0)
-                break;
-            if (zb_mpk_read_str(&cur, &v, &vl) == 0) {
-                if (s_key_is(k, kl, "Code"))
-                    s_copy_str(code, sizeof code, v, vl);
-                else if (s_key_is(k, kl, "Message"))
-                    s_copy_str(message, sizeof message, v, vl);
-            }
-            else if (zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0)
-                break;
-        }
-        return s_fail(err, ZBRIDGE_ERROR_SERVICE, code, "%s", message);
-    }
-    return 0;
+    const zb_field_t *f = zb_map_get(&m, "Error");
+    if (!f || zb_map_decode(&e, f->val, f->val_len, NULL) != 0)
+        return 0;
+    char code[128] = "UnknownError", message[1024] = "";
+    s_get_str(&e, "Code", code, sizeof code);
+    s_get_str(&e, "Message", message, sizeof message);
+    return s_fail(err, ZBRIDGE_ERROR_SERVICE, code, "%s", message);
 }
 
 /* One request, reply checked for errors: the core of every public call. */
@@ -457,71 +438,38 @@ static int s_put_entry(zb_buf_t *out, const zbridge_entry_t *e, size_t index,
     return rc ? s_nomem(err) : 0;
 }
 
-/* Reads one {EventId} / {ErrorCode, ErrorMessage} map into *r. */
-static int s_read_entry_result(zb_mpk_t *cur, zbridge_entry_result_t *r)
-{
-    uint32_t pairs;
-    memset(r, 0, sizeof *r);
-    if (zb_mpk_read_map(cur, &pairs) != 0)
-        return -1;
-    for (uint32_t i = 0; i < pairs; i++) {
-        const char *k, *v;
-        uint32_t kl, vl;
-        if (zb_mpk_read_str(cur, &k, &kl) != 0)
-            return -1;
-        if (zb_mpk_read_str(cur, &v, &vl) != 0) {
-            if (zb_mpk_skip(cur, ZB_MPK_MAX_DEPTH) != 0)
-                return -1;
-            continue;
-        }
-        if (s_key_is(k, kl, "EventId"))
-            s_copy_str(r->event_id, sizeof r->event_id, v, vl);
-        else if (s_key_is(k, kl, "ErrorCode"))
-            s_copy_str(r->error_code, sizeof r->error_code, v, vl);
-        else if (s_key_is(k, kl, "ErrorMessage"))
-            s_copy_str(r->error_message, sizeof r->error_message, v, vl);
-    }
-    return 0;
-}
-
-/* Reads FailedEntryCount and Entries from a PutEvents reply. */
+/* Reads FailedEntryCount and Entries (one {EventId} or {ErrorCode,
+ * ErrorMessage} map per entry) from a PutEvents reply. */
 static int s_read_put_events_reply(const zb_buf_t *reply, zbridge_entry_result_t *results,
                                    size_t count, zbridge_error_t *err)
 {
+    zb_map_t m;
+    int64_t failed;
+    uint32_t n;
     zb_mpk_t cur;
-    uint32_t pairs;
-    int64_t failed = -1;
-    size_t seen = 0;
-    zb_mpk_init(&cur, reply->data, reply->len);
-    if (zb_mpk_read_map(&cur, &pairs) != 0)
+    const zb_field_t *entries;
+    if (zb_map_decode(&m, reply->data, reply->len, NULL) != 0
+        || zb_map_get_int(&m, "FailedEntryCount", &failed) != 0 || failed < 0
+        || !(entries = zb_map_get(&m, "Entries")))
         goto bad;
-    for (uint32_t i = 0; i < pairs; i++) {
-        const char *k;
-        uint32_t kl, n;
-        if (zb_mpk_read_str(&cur, &k, &kl) != 0)
+    zb_mpk_init(&cur, entries->val, entries->val_len);
+    if (zb_mpk_read_array(&cur, &n) != 0 || n != count)
+        goto bad;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *start = cur.p;
+        zb_map_t e;
+        if (zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0
+            || zb_map_decode(&e, start, (size_t) (cur.p - start), NULL) != 0)
             goto bad;
-        if (s_key_is(k, kl, "FailedEntryCount")) {
-            if (zb_mpk_read_int(&cur, &failed) != 0)
-                goto bad;
+        if (results) {
+            zbridge_entry_result_t *r = &results[i];
+            memset(r, 0, sizeof *r);
+            s_get_str(&e, "EventId", r->event_id, sizeof r->event_id);
+            s_get_str(&e, "ErrorCode", r->error_code, sizeof r->error_code);
+            s_get_str(&e, "ErrorMessage", r->error_message, sizeof r->error_message);
         }
-        else if (s_key_is(k, kl, "Entries")) {
-            if (zb_mpk_read_array(&cur, &n) != 0)
-                goto bad;
-            for (uint32_t j = 0; j < n; j++) {
-                zbridge_entry_result_t tmp;
-                if (s_read_entry_result(&cur, &tmp) != 0)
-                    goto bad;
-                if (results && j < count)
-                    results[j] = tmp;
-            }
-            seen = n;
-        }
-        else if (zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0)
-            goto bad;
     }
-    if (failed < 0 || seen != count)
-        goto bad;
-    return (int) failed;
+    return failed > INT32_MAX ? INT32_MAX : (int) failed;
 bad:
     return s_fail(err, ZBRIDGE_ERROR_PROTOCOL, "InvalidReply",
                   "the reply to PutEvents lacks FailedEntryCount or one result per entry");
@@ -610,152 +558,61 @@ static char *s_strndup(const void *s, size_t n)
     return p;
 }
 
-/* The value at `v` (len bytes of msgpack) as text: a string as itself, a
- * timestamp as RFC 3339, anything else as its JSON. NULL on failure. */
-static char *s_value_text(const uint8_t *v, size_t len)
-{
-    zb_mpk_t cur;
-    const char *s;
-    uint32_t slen;
-    zb_mpk_init(&cur, v, len);
-    if (zb_mpk_read_str(&cur, &s, &slen) == 0)
-        return s_strndup(s, slen);
-    zb_buf_t *json = zb_buf_new(64);
-    if (!json)
-        return NULL;
-    char *out = NULL;
-    if (zb_msgpack_to_json(v, len, json, NULL) == 0) {
-        /* A timestamp comes out as a JSON string: drop the quotes. */
-        if (json->len >= 2 && json->data[0] == '"')
-            out = s_strndup(json->data + 1, json->len - 2);
-        else
-            out = s_strndup(json->data, json->len);
-    }
-    zb_buf_destroy(&json);
-    return out;
-}
-
-/* The detail value as JSON text. EventBridge's envelopes carry an object;
- * a string holding JSON text is accepted too. */
-static char *s_detail_text(const uint8_t *v, size_t len)
-{
-    zb_mpk_t cur;
-    const char *s;
-    uint32_t slen;
-    zb_mpk_init(&cur, v, len);
-    if (zb_mpk_read_str(&cur, &s, &slen) == 0) {
-        zb_json_doc_t *doc = zb_json_parse(s, slen, NULL);
-        if (doc) {
-            zb_json_doc_destroy(&doc);
-            return s_strndup(s, slen);
-        }
-    }
-    zb_buf_t *json = zb_buf_new(128);
-    if (!json)
-        return NULL;
-    char *out = NULL;
-    if (zb_msgpack_to_json(v, len, json, NULL) == 0)
-        out = s_strndup(json->data, json->len);
-    zb_buf_destroy(&json);
-    return out;
-}
-
-static int s_read_resources(zbridge_event_t *ev, const uint8_t *v, size_t len)
+/* Copies the array of str at r[0..len) into ev->resources. */
+static int s_read_resources(zbridge_event_t *ev, const uint8_t *r, size_t len)
 {
     zb_mpk_t cur;
     uint32_t n;
-    zb_mpk_init(&cur, v, len);
-    if (zb_mpk_read_array(&cur, &n) != 0)
+    zb_mpk_init(&cur, r, len);
+    if (zb_mpk_read_array(&cur, &n) != 0 || n > len)  /* each element takes a byte */
         return -1;
-    if (n > len)
-        return -1;  /* each element takes a byte at least */
     ev->resources = calloc(n ? n : 1, sizeof *ev->resources);
     if (!ev->resources)
         return -1;
     for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *start = cur.p;
-        if (zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0)
-            return -1;
-        ev->resources[i] = s_value_text(start, (size_t) (cur.p - start));
-        if (!ev->resources[i])
+        const char *s;
+        uint32_t slen;
+        if (zb_mpk_read_str(&cur, &s, &slen) != 0
+            || !(ev->resources[i] = s_strndup(s, slen)))
             return -1;
         ev->resource_count = i + 1;
     }
     return 0;
 }
 
-/* Decodes the envelope map into `ev` and builds its one-line JSON form,
- * with detail shown as an object even when it travelled as JSON text. */
-static int s_decode_envelope(zbridge_event_t *ev)
+/* msgpack bytes as a NUL-terminated, malloc'd JSON text, or NULL. */
+static char *s_to_json(const void *buf, size_t len)
 {
-    zb_mpk_t cur;
-    uint32_t pairs;
-    zb_buf_t *json = zb_buf_new(256);
-    if (!json)
-        return -1;
-    zb_mpk_init(&cur, ev->envelope, ev->envelope_len);
-    int rc = zb_mpk_read_map(&cur, &pairs);
-    rc |= zb_buf_append_byte(json, '{');
-    for (uint32_t i = 0; rc == 0 && i < pairs; i++) {
-        const char *k;
-        uint32_t kl;
-        if (zb_mpk_read_str(&cur, &k, &kl) != 0) {
-            rc = -1;
-            break;
-        }
-        const uint8_t *v = cur.p;
-        if (zb_mpk_skip(&cur, ZB_MPK_MAX_DEPTH) != 0) {
-            rc = -1;
-            break;
-        }
-        size_t vlen = (size_t) (cur.p - v);
-        char **slot = NULL;
-        if (s_key_is(k, kl, "version")) slot = &ev->version;
-        else if (s_key_is(k, kl, "id")) slot = &ev->id;
-        else if (s_key_is(k, kl, "detail-type")) slot = &ev->detail_type;
-        else if (s_key_is(k, kl, "source")) slot = &ev->source;
-        else if (s_key_is(k, kl, "account")) slot = &ev->account;
-        else if (s_key_is(k, kl, "time")) slot = &ev->time;
-        else if (s_key_is(k, kl, "region")) slot = &ev->region;
-        if (slot && !*slot && !(*slot = s_value_text(v, vlen)))
-            rc = -1;
-        else if (s_key_is(k, kl, "resources") && !ev->resources)
-            rc = s_read_resources(ev, v, vlen);
-
-        if (i > 0)
-            rc |= zb_buf_append_byte(json, ',');
-        rc |= zb_json_put_string(json, k, kl);
-        rc |= zb_buf_append_byte(json, ':');
-        if (s_key_is(k, kl, "detail")) {
-            free(ev->detail);
-            ev->detail = s_detail_text(v, vlen);
-            rc |= ev->detail ? zb_buf_append_str(json, ev->detail) : -1;
-        }
-        else if (rc == 0)
-            rc = zb_msgpack_to_json(v, vlen, json, NULL);
-    }
-    rc |= zb_buf_append_byte(json, '}');
-    if (rc == 0) {
-        ev->json = json->data;
+    zb_buf_t *json = zb_buf_new(len * 2);
+    char *out = NULL;
+    if (json && zb_msgpack_to_json(buf, len, json, NULL) == 0) {
+        out = json->data;
         json->data = NULL;
-        free(json);
     }
-    else
-        zb_buf_destroy(&json);
-    return rc;
+    zb_buf_destroy(&json);
+    return out;
 }
 
-/* Gives every missing string field an empty string, as the header says. */
-static int s_fill_missing(zbridge_event_t *ev)
+/* Decodes the envelope (PROTOCOL.md section 4) with the codec's reader,
+ * which checks every key and type, into `ev`'s fields. */
+static int s_decode_envelope(zbridge_event_t *ev)
 {
-    char **fields[] = { &ev->version, &ev->id, &ev->detail_type, &ev->source,
-                        &ev->account, &ev->time, &ev->region, &ev->detail };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (!*fields[i] && !(*fields[i] = strdup(i == 7 ? "{}" : "")))
-            return -1;
-    if (!ev->resources && !(ev->resources = calloc(1, sizeof *ev->resources)))
+    zb_envelope_view_t v;
+    if (zb_envelope_decode(&v, ev->envelope, ev->envelope_len) != 0)
         return -1;
-    return 0;
+    ev->version = s_strndup(v.version, v.version_len);
+    ev->id = s_strndup(v.id, v.id_len);
+    ev->detail_type = s_strndup(v.detail_type, v.detail_type_len);
+    ev->source = s_strndup(v.source, v.source_len);
+    ev->account = s_strndup(v.account, v.account_len);
+    ev->time = s_strndup(v.time, v.time_len);
+    ev->region = s_strndup(v.region, v.region_len);
+    ev->detail = s_to_json(v.detail, v.detail_len);
+    ev->json = s_to_json(ev->envelope, ev->envelope_len);
+    if (!ev->version || !ev->id || !ev->detail_type || !ev->source || !ev->account
+        || !ev->time || !ev->region || !ev->detail || !ev->json)
+        return -1;
+    return s_read_resources(ev, v.resources, v.resources_len);
 }
 
 /* ---- subscriber --------------------------------------------------------- */
@@ -841,7 +698,7 @@ static zbridge_event_t *subscriber__read(zbridge_subscriber_t *self, zbridge_err
         zbridge_event_destroy(&ev);
         return NULL;
     }
-    if (frames != 2 || s_decode_envelope(ev) != 0 || s_fill_missing(ev) != 0) {
+    if (frames != 2 || s_decode_envelope(ev) != 0) {
         s_fail(err, ZBRIDGE_ERROR_PROTOCOL, "InvalidEvent",
                "a message on topic \"%s\" is not a [topic, msgpack envelope] pair",
                ev->topic ? ev->topic : "");

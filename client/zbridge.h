@@ -157,8 +157,8 @@ int zbridge_client_put_event(zbridge_client_t *self, const zbridge_entry_t *entr
 
 /* ---- subscriber: events delivered to a target --------------------------- */
 
-/* A delivered event, decoded from the envelope. Every string is
- * NUL-terminated and owned by the event; a field the envelope lacks is "". */
+/* A delivered event, decoded from the envelope (proto/PROTOCOL.md section
+ * 4). Every string is NUL-terminated and owned by the event. */
 typedef struct zbridge_event {
     char *topic;        /* the ZeroMQ topic frame */
     char *version;
@@ -166,7 +166,7 @@ typedef struct zbridge_event {
     char *detail_type;
     char *source;
     char *account;
-    char *time;         /* RFC 3339 */
+    char *time;         /* RFC 3339, "2026-01-31T12:00:00Z" */
     char *region;
     char **resources;   /* resource_count strings */
     size_t resource_count;
@@ -195,7 +195,8 @@ int zbridge_subscriber_subscribe(zbridge_subscriber_t *self, const char *topic_p
  * (the caller's, release with zbridge_event_destroy) or NULL with *err
  * filled: kind ZBRIDGE_ERROR_TIMEOUT when nothing came, ZBRIDGE_ERROR_SYSTEM
  * when a signal interrupted the wait, ZBRIDGE_ERROR_PROTOCOL when the
- * message was not an envelope (it is dropped; call again for the next). */
+ * message was not a [topic, envelope] pair with every envelope key of the
+ * right type (it is dropped; call again for the next). */
 zbridge_event_t *zbridge_subscriber_recv(zbridge_subscriber_t *self, int timeout_ms,
                                          zbridge_error_t *err);
 

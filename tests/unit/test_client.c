@@ -450,7 +450,7 @@ static void test_subscriber_decodes_an_envelope(void **state)
     zmq_ctx_term(ctx);
 }
 
-static void test_subscriber_shows_a_json_text_detail_as_an_object(void **state)
+static void test_subscriber_refuses_a_map_that_is_not_an_envelope(void **state)
 {
     void *ctx = zmq_ctx_new();
     void *pub = zmq_socket(ctx, ZMQ_PUB);
@@ -462,14 +462,35 @@ static void test_subscriber_shows_a_json_text_detail_as_an_object(void **state)
     zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, endpoint, &len);
     zbridge_subscriber_t *sub = zbridge_subscriber_new(endpoint, NULL);
     zb_buf_t *body = zb_buf_new(64);
-    s_pack(body, "{\"id\":\"x\",\"detail\":\"{\\\"a\\\":1}\"}");
     zbridge_error_t err;
-    zbridge_event_t *ev = s_publish_until_received(pub, sub, "t", body, &err);
+    /* Keys missing. */
+    s_pack(body, "{\"id\":\"x\",\"detail\":{}}");
+    assert_null(s_publish_until_received(pub, sub, "t", body, &err));
+    assert_int_equal(err.kind, ZBRIDGE_ERROR_PROTOCOL);
+    /* Every key, but detail as JSON text and a resource that is no string. */
+    const char *mistyped[] = {
+        "{\"version\":\"0\",\"id\":\"x\",\"detail-type\":\"t\",\"source\":\"s\","
+        "\"account\":\"a\",\"time\":\"2026-01-31T12:00:00Z\",\"region\":\"r\","
+        "\"resources\":[],\"detail\":\"{}\"}",
+        "{\"version\":\"0\",\"id\":\"x\",\"detail-type\":\"t\",\"source\":\"s\","
+        "\"account\":\"a\",\"time\":\"2026-01-31T12:00:00Z\",\"region\":\"r\","
+        "\"resources\":[1],\"detail\":{}}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        zb_buf_reset(body);
+        s_pack(body, mistyped[i]);
+        zmq_send(pub, "t", 1, ZMQ_SNDMORE);
+        zmq_send(pub, body->data, body->len, 0);
+        assert_null(zbridge_subscriber_recv(sub, 2000, &err));
+        assert_int_equal(err.kind, ZBRIDGE_ERROR_PROTOCOL);
+    }
+    /* A good one after the bad ones still comes through. */
+    zb_buf_reset(body);
+    s_pack(body, ENVELOPE_JSON);
+    zmq_send(pub, "t", 1, ZMQ_SNDMORE);
+    zmq_send(pub, body->data, body->len, 0);
+    zbridge_event_t *ev = zbridge_subscriber_recv(sub, 2000, &err);
     assert_non_null(ev);
-    assert_string_equal(ev->detail, "{\"a\":1}");
-    assert_string_equal(ev->json, "{\"id\":\"x\",\"detail\":{\"a\":1}}");
-    assert_string_equal(ev->source, "");  /* missing fields are "" */
-    assert_int_equal(ev->resource_count, 0);
     zbridge_event_destroy(&ev);
     zb_buf_destroy(&body);
     zbridge_subscriber_destroy(&sub);
@@ -530,7 +551,7 @@ int main(void)
         cmocka_unit_test(test_put_events_encodes_entries_with_eventbridge_field_names),
         cmocka_unit_test(test_put_event_refuses_a_detail_that_is_not_json),
         cmocka_unit_test(test_subscriber_decodes_an_envelope),
-        cmocka_unit_test(test_subscriber_shows_a_json_text_detail_as_an_object),
+        cmocka_unit_test(test_subscriber_refuses_a_map_that_is_not_an_envelope),
         cmocka_unit_test(test_subscriber_survives_every_truncation_of_an_envelope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
