@@ -398,11 +398,6 @@ done:
 
 /* ---- client: PutEvents -------------------------------------------------- */
 
-static int s_put_cstr(zb_buf_t *out, const char *s)
-{
-    return zb_mpk_put_str(out, s, strlen(s));
-}
-
 /* Appends one entry map. Detail goes out as JSON text, as in EventBridge's
  * API; it is checked here so a typo fails before anything is sent. */
 static int s_put_entry(zb_buf_t *out, const zbridge_entry_t *e, size_t index,
@@ -421,20 +416,20 @@ static int s_put_entry(zb_buf_t *out, const zbridge_entry_t *e, size_t index,
     uint32_t n = 3 + (e->resources != NULL) + (e->time != NULL)
                + (e->event_bus_name != NULL) + (e->trace_header != NULL);
     int rc = zb_mpk_put_map(out, n);
-    rc |= s_put_cstr(out, "Source") | s_put_cstr(out, e->source);
-    rc |= s_put_cstr(out, "DetailType") | s_put_cstr(out, e->detail_type);
-    rc |= s_put_cstr(out, "Detail") | s_put_cstr(out, e->detail);
+    rc |= zb_put_cstr(out, "Source") | zb_put_cstr(out, e->source);
+    rc |= zb_put_cstr(out, "DetailType") | zb_put_cstr(out, e->detail_type);
+    rc |= zb_put_cstr(out, "Detail") | zb_put_cstr(out, e->detail);
     if (e->resources) {
-        rc |= s_put_cstr(out, "Resources") | zb_mpk_put_array(out, (uint32_t) e->resource_count);
+        rc |= zb_put_cstr(out, "Resources") | zb_mpk_put_array(out, (uint32_t) e->resource_count);
         for (size_t i = 0; i < e->resource_count; i++)
-            rc |= s_put_cstr(out, e->resources[i]);
+            rc |= zb_put_cstr(out, e->resources[i]);
     }
     if (e->time)
-        rc |= s_put_cstr(out, "Time") | s_put_cstr(out, e->time);
+        rc |= zb_put_cstr(out, "Time") | zb_put_cstr(out, e->time);
     if (e->event_bus_name)
-        rc |= s_put_cstr(out, "EventBusName") | s_put_cstr(out, e->event_bus_name);
+        rc |= zb_put_cstr(out, "EventBusName") | zb_put_cstr(out, e->event_bus_name);
     if (e->trace_header)
-        rc |= s_put_cstr(out, "TraceHeader") | s_put_cstr(out, e->trace_header);
+        rc |= zb_put_cstr(out, "TraceHeader") | zb_put_cstr(out, e->trace_header);
     return rc ? s_nomem(err) : 0;
 }
 
@@ -491,7 +486,7 @@ int zbridge_client_put_events(zbridge_client_t *self, const zbridge_entry_t *ent
         s_nomem(err);
         goto done;
     }
-    if (zb_mpk_put_map(params, 1) != 0 || s_put_cstr(params, "Entries") != 0
+    if (zb_mpk_put_map(params, 1) != 0 || zb_put_cstr(params, "Entries") != 0
         || zb_mpk_put_array(params, (uint32_t) count) != 0) {
         s_nomem(err);
         goto done;
