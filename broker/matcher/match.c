@@ -151,6 +151,8 @@ int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
     ctx->n_cands = 0;
     ctx->n_ids = 0;
     ctx->oom = false;
+    ctx->budget = MT_SEARCH_BUDGET;
+    ctx->too_complex = false;
     return 0;
 }
 
@@ -399,11 +401,16 @@ static bool s_compatible(const zb_match_ctx_t *ctx, const mt_occ_t *a, const mt_
     return true;
 }
 
-static bool s_fits(const zb_match_ctx_t *ctx, uint32_t occ, const uint32_t *chosen, uint32_t k)
+static bool s_fits(zb_match_ctx_t *ctx, uint32_t occ, const uint32_t *chosen, uint32_t k)
 {
     const mt_occ_t *o = &ctx->occ[occ];
     if (o->mem_len == 0)
         return true;
+    if (ctx->budget < k + 1) {
+        ctx->too_complex = true;
+        return false;
+    }
+    ctx->budget -= k + 1;
     for (uint32_t i = 0; i < k; i++)
         if (!s_compatible(ctx, o, &ctx->occ[chosen[i]]))
             return false;
@@ -412,7 +419,7 @@ static bool s_fits(const zb_match_ctx_t *ctx, uint32_t occ, const uint32_t *chos
 
 /* Absence-tolerant condition `cid` holds for the chosen positions if one of
  * its own hits fits them, or no leaf value at its path fits them. */
-static bool s_absent_ok(const zb_match_ctx_t *ctx, uint32_t cid, const uint32_t *chosen, uint32_t k)
+static bool s_absent_ok(zb_match_ctx_t *ctx, uint32_t cid, const uint32_t *chosen, uint32_t k)
 {
     const mt_cond_t *c = COND(ctx->m, cid);
     if (c->has_positive && ctx->cond_stamp[cid] == ctx->gen)
@@ -451,6 +458,8 @@ static bool s_sub_holds(zb_match_ctx_t *ctx, const mt_sub_t *sub)
             bool ok = true;
             for (uint32_t q = nreq; q < sub->n_conds && ok; q++)
                 ok = s_absent_ok(ctx, sub->conds[q], chosen, nreq);
+            if (ctx->too_complex)
+                return false;
             if (ok)
                 return true;
             if (nreq == 0)
@@ -462,6 +471,8 @@ static bool s_sub_holds(zb_match_ctx_t *ctx, const mt_sub_t *sub)
         uint32_t o = chosen[k];
         while (o != MT_NONE && !s_fits(ctx, o, chosen, k))
             o = ctx->occ[o].next;
+        if (ctx->too_complex)
+            return false;
         if (o == MT_NONE) {
             if (k == 0)
                 return false;
@@ -511,7 +522,7 @@ int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids)
         ctx->sub_stamp[sid] = ctx->gen;
         s_consider(ctx, sid);
     }
-    if (ctx->oom)
+    if (ctx->oom || ctx->too_complex)
         return -1;
     *ids = ctx->ids;
     return (int) ctx->n_ids;

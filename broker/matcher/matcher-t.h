@@ -31,6 +31,12 @@
 #define MT_NONE UINT32_MAX
 /* Deepest event nesting read (objects + arrays). */
 #define MT_MAX_DEPTH 64
+/* Position comparisons one event may spend on array consistency. Ordinary
+ * events use a few per hit; only an event built to make the search
+ * combinatorial (several large arrays against one rule with exists:false)
+ * reaches it, and is then refused rather than allowed to stall the
+ * matcher. About 10 ms of work on this machine. */
+#define MT_SEARCH_BUDGET 4000000
 
 /* Hash key tags: the first byte of every key in the global table. */
 enum {
@@ -304,6 +310,9 @@ struct zb_match_ctx {
     char *fold;            /* case-folded value */
     size_t cap_fold;
     bool oom;
+    /* Array-consistency search work left for this event (see match.c). */
+    uint64_t budget;
+    bool too_complex;
 };
 
 #endif

@@ -368,6 +368,27 @@ static void hostile_events_are_refused(void **state)
     zb_matcher_destroy(&m);
 }
 
+static void combinatorial_events_are_refused_not_stalled(void **state)
+{
+    (void) state;
+    const char *p = "{\"a\":{\"x\":[1]},\"b\":{\"y\":[2]},\"c\":{\"z\":[{\"exists\":false}]}}";
+    zb_buf_t *b = zb_buf_new(1 << 16);
+    for (int n = 10; n <= 3000; n += 2990) {
+        zb_buf_reset(b);
+        zb_buf_append_str(b, "{\"a\":[");
+        for (int i = 0; i < n; i++)
+            zb_buf_append_str(b, i ? ",{\"x\":1}" : "{\"x\":1}");
+        zb_buf_append_str(b, "],\"b\":[");
+        for (int i = 0; i < n; i++)
+            zb_buf_append_str(b, i ? ",{\"y\":2}" : "{\"y\":2}");
+        zb_buf_append_str(b, "],\"c\":[{\"z\":1}]}");
+        /* 10 x 10 pairs all fail the exists:false check: a plain no;
+         * 3000 x 3000 would take seconds: refused once over budget */
+        assert_int_equal(s_match(p, b->data), n == 10 ? 0 : -2);
+    }
+    zb_buf_destroy(&b);
+}
+
 static void duplicate_event_keys_read_the_same_in_both_forms(void **state)
 {
     (void) state;
@@ -627,6 +648,7 @@ int main(void)
         cmocka_unit_test(or_combination_limit),
         cmocka_unit_test(structural_refusals_name_the_path),
         cmocka_unit_test(hostile_events_are_refused),
+        cmocka_unit_test(combinatorial_events_are_refused_not_stalled),
         cmocka_unit_test(duplicate_event_keys_read_the_same_in_both_forms),
         cmocka_unit_test(replace_and_remove),
         cmocka_unit_test(removal_releases_memory),
