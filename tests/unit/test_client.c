@@ -372,6 +372,47 @@ static void test_put_event_refuses_a_detail_that_is_not_json(void **state)
     zbridge_client_destroy(&c);
 }
 
+/* One thread's share of the concurrency test: its own client, its own
+ * requests, and every reply must be the answer to its own request. */
+typedef struct worker {
+    const char *endpoint;
+    int index;
+    int good;
+} worker_t;
+
+static void *s_worker_run(void *arg)
+{
+    worker_t *w = arg;
+    zbridge_client_t *c = zbridge_client_new(w->endpoint);
+    for (int i = 0; c && i < 50; i++) {
+        char params[64], want[64];
+        snprintf(params, sizeof params, "{\"Name\":\"w%d-%d\"}", w->index, i);
+        snprintf(want, sizeof want, "w%d-%d\\\"", w->index, i);
+        char *reply = zbridge_client_call_json(c, "DescribeRule", params, NULL);
+        if (reply && strstr(reply, want))
+            w->good++;
+        free(reply);
+    }
+    zbridge_client_destroy(&c);
+    return NULL;
+}
+
+static void test_clients_in_different_threads_do_not_interfere(void **state)
+{
+    fake_t *f = s_fake_start(FAKE_ECHO);
+    pthread_t threads[4];
+    worker_t workers[4];
+    for (int i = 0; i < 4; i++) {
+        workers[i] = (worker_t) { f->endpoint, i, 0 };
+        pthread_create(&threads[i], NULL, s_worker_run, &workers[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(workers[i].good, 50);
+    }
+    s_fake_stop(&f);
+}
+
 /* ---- subscriber --------------------------------------------------------- */
 
 static const char *ENVELOPE_JSON =
@@ -550,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_put_events_returns_failed_count_and_per_entry_results),
         cmocka_unit_test(test_put_events_encodes_entries_with_eventbridge_field_names),
         cmocka_unit_test(test_put_event_refuses_a_detail_that_is_not_json),
+        cmocka_unit_test(test_clients_in_different_threads_do_not_interfere),
         cmocka_unit_test(test_subscriber_decodes_an_envelope),
         cmocka_unit_test(test_subscriber_refuses_a_map_that_is_not_an_envelope),
         cmocka_unit_test(test_subscriber_survives_every_truncation_of_an_envelope),
