@@ -88,17 +88,40 @@ static void s_drop(zb_matcher_t *m, uint32_t slot)
     mt_table_release(&m->rules, slot);
 }
 
-int zb_matcher_add(zb_matcher_t *self, uint64_t rule_id, zb_matcher_format_t format, const void *pattern,
-                   size_t len, zb_matcher_error_t *err)
+static void s_clear_err(zb_matcher_error_t *err)
 {
     if (err) {
         err->message[0] = '\0';
         err->path[0] = '\0';
         err->offset = -1;
     }
+}
+
+/* Adds a compiled pattern (ownership passes in, also on failure). */
+static int s_add(zb_matcher_t *self, uint64_t rule_id, mt_pattern_t *pat, zb_matcher_error_t *err);
+
+int zb_matcher_add(zb_matcher_t *self, uint64_t rule_id, zb_matcher_format_t format, const void *pattern,
+                   size_t len, zb_matcher_error_t *err)
+{
+    s_clear_err(err);
     mt_pattern_t *pat = mt_pattern_from_input(format, pattern, len, err);
     if (!pat)
         return -1;
+    return s_add(self, rule_id, pat, err);
+}
+
+int zb_matcher_add_tree(zb_matcher_t *self, uint64_t rule_id, const struct zb_json *pattern,
+                        zb_matcher_error_t *err)
+{
+    s_clear_err(err);
+    mt_pattern_t *pat = mt_pattern_compile(pattern, err);
+    if (!pat)
+        return -1;
+    return s_add(self, rule_id, pat, err);
+}
+
+static int s_add(zb_matcher_t *self, uint64_t rule_id, mt_pattern_t *pat, zb_matcher_error_t *err)
+{
     uint32_t slot = mt_table_alloc(&self->rules);
     if (slot == MT_NONE) {
         mt_pattern_free(&pat);
@@ -178,13 +201,19 @@ size_t zb_matcher_memory(const zb_matcher_t *self)
     return b;
 }
 
+int zb_pattern_check_tree(const struct zb_json *pattern, zb_matcher_error_t *err)
+{
+    s_clear_err(err);
+    mt_pattern_t *pat = mt_pattern_compile(pattern, err);
+    if (!pat)
+        return -1;
+    mt_pattern_free(&pat);
+    return 0;
+}
+
 int zb_pattern_check(zb_matcher_format_t format, const void *pattern, size_t len, zb_matcher_error_t *err)
 {
-    if (err) {
-        err->message[0] = '\0';
-        err->path[0] = '\0';
-        err->offset = -1;
-    }
+    s_clear_err(err);
     mt_pattern_t *pat = mt_pattern_from_input(format, pattern, len, err);
     if (!pat)
         return -1;

@@ -72,6 +72,13 @@ void zb_matcher_destroy(zb_matcher_t **self_p);
 int zb_matcher_add(zb_matcher_t *self, uint64_t rule_id, zb_matcher_format_t format,
                    const void *pattern, size_t len, zb_matcher_error_t *err);
 
+/* Same as zb_matcher_add for a pattern already parsed with common/json.h
+ * (zb_json_parse: duplicate keys already resolved, last wins). The tree is
+ * borrowed for the call only. */
+struct zb_json;
+int zb_matcher_add_tree(zb_matcher_t *self, uint64_t rule_id, const struct zb_json *pattern,
+                        zb_matcher_error_t *err);
+
 /* Removes `rule_id`. Returns 0, or -1 if it was not present. Memory used only
  * by that rule is released. */
 int zb_matcher_remove(zb_matcher_t *self, uint64_t rule_id);
@@ -85,6 +92,7 @@ size_t zb_matcher_memory(const zb_matcher_t *self);
 /* Validates a pattern without adding it anywhere. Returns 0 or -1 with *err. */
 int zb_pattern_check(zb_matcher_format_t format, const void *pattern, size_t len,
                      zb_matcher_error_t *err);
+int zb_pattern_check_tree(const struct zb_json *pattern, zb_matcher_error_t *err);
 
 /* ---- matching ------------------------------------------------------------ */
 

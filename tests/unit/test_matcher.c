@@ -625,6 +625,18 @@ static void msgpack_patterns_and_native_types(void **state)
     const uint64_t *ids;
     assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_MSGPACK, ev, sizeof ev, &ids, &err), 1);
     zb_buf_destroy(&p);
+    /* a parsed tree works the same */
+    const char *tj = "{\"c\":[{\"prefix\":\"ab\"}]}";
+    zb_json_doc_t *doc = zb_json_parse(tj, strlen(tj), &jerr);
+    assert_int_equal(zb_pattern_check_tree(zb_json_root(doc), &err), 0);
+    assert_int_equal(zb_matcher_add_tree(m, 10, zb_json_root(doc), &err), 0);
+    zb_json_doc_destroy(&doc);
+    assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_JSON, "{\"c\":\"abc\"}", 11, &ids, &err), 1);
+    assert_int_equal(ids[0], 10);
+    doc = zb_json_parse("{\"c\":[]}", 8, &jerr);
+    assert_int_equal(zb_matcher_add_tree(m, 11, zb_json_root(doc), &err), -1);
+    assert_string_equal(err.path, "c");
+    zb_json_doc_destroy(&doc);
     zb_match_ctx_destroy(&ctx);
     zb_matcher_destroy(&m);
 }
