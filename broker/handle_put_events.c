@@ -38,12 +38,11 @@ int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
     zb_buf_reset(b->entries);
     uint32_t failed = 0;
     for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *entry = c.p;
-        /* The request body was checked whole by zb_map_decode: cannot fail. */
-        zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH);
         char id[ZB_UUID_LEN + 1];
         zb_proto_error_t eerr;
-        if (ingest__entry(b, entry, (size_t) (c.p - entry), id, &eerr) == 0) {
+        /* The request body was checked whole by zb_map_decode, so walking
+         * it entry by entry cannot run off the end. */
+        if (ingest__entry(b, &c, id, &eerr) == 0) {
             zb_mpk_put_map(b->entries, 1);
             zb_put_cstr(b->entries, "EventId");
             zb_mpk_put_str(b->entries, id, ZB_UUID_LEN);

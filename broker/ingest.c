@@ -27,11 +27,29 @@ void ingest__clock(zb_broker_t *b)
 
 /* ==== validation ================================================================== */
 
-int ingest__check_detail(const uint8_t *p, size_t len)
+/* UTF-8 check with an ASCII fast path: event text is mostly ASCII, and
+ * eight bytes at a time with no high bit set need no decoding. */
+static bool s_utf8(const char *s, size_t len)
 {
-    zb_mpk_t c;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            return zb_utf8_valid(s + i, len - i);
+    }
+    for (; i < len; i++)
+        if ((unsigned char) s[i] & 0x80)
+            return zb_utf8_valid(s + i, len - i);
+    return true;
+}
+
+/* Checks the detail map at the cursor and, on success, leaves the cursor
+ * after it (on failure the cursor is somewhere inside). */
+static int s_check_detail(zb_mpk_t *cur)
+{
+    zb_mpk_t c = *cur;
     zb_mpk_item_t it;
-    zb_mpk_init(&c, p, len);
     if (zb_mpk_read(&c, &it) == -1 || it.type != ZB_MPK_MAP)
         return -1;
     /* An explicit stack of "items left" per level: hostile nesting cannot
@@ -55,7 +73,7 @@ int ingest__check_detail(const uint8_t *p, size_t len)
             return -1;
         switch (it.type) {
         case ZB_MPK_STR:
-            if (!zb_utf8_valid((const char *) it.v.raw.ptr, it.v.raw.len))
+            if (!s_utf8((const char *) it.v.raw.ptr, it.v.raw.len))
                 return -1;
             break;
         case ZB_MPK_FLOAT:
@@ -77,7 +95,69 @@ int ingest__check_detail(const uint8_t *p, size_t len)
             break;
         }
     }
-    return zb_mpk_at_end(&c) ? 0 : -1;
+    *cur = c;
+    return 0;
+}
+
+int ingest__check_detail(const uint8_t *p, size_t len)
+{
+    zb_mpk_t c;
+    zb_mpk_init(&c, p, len);
+    return s_check_detail(&c) == 0 && zb_mpk_at_end(&c) ? 0 : -1;
+}
+
+/* Reads one entry map at the cursor into m in a single pass, leaving the
+ * cursor after the entry whatever happens. A map Detail is validated in
+ * the same pass (*detail_ok), so its bytes are walked once here rather
+ * than once to find its end and again to check it. Precondition: the
+ * bytes were checked whole (complete values, bounded depth) by
+ * zb_map_decode of the request. Returns -1 when the entry is not a map. */
+static int s_read_entry(zb_mpk_t *c, zb_map_t *m, bool *detail_ok)
+{
+    uint32_t n;
+    m->count = 0;
+    *detail_ok = false;
+    if (zb_mpk_read_map(c, &n) == -1) {
+        zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const char *key;
+        uint32_t klen;
+        if (zb_mpk_read_str(c, &key, &klen) == -1) {
+            zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+            zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+            continue;
+        }
+        const uint8_t *val = c->p;
+        bool is_detail = klen == 6 && memcmp(key, "Detail", 6) == 0;
+        if (is_detail) {
+            zb_mpk_t probe = *c;
+            *detail_ok = zb_mpk_peek(c) == ZB_MPK_MAP && s_check_detail(&probe) == 0;
+            if (*detail_ok)
+                *c = probe;
+            else
+                zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+        }
+        else
+            zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+        zb_field_t *slot = NULL;
+        for (int k = 0; k < m->count; k++)
+            if (m->fields[k].key_len == klen && memcmp(m->fields[k].key, key, klen) == 0) {
+                slot = &m->fields[k];
+                break;
+            }
+        if (!slot) {
+            if (m->count == ZB_PROTO_MAX_FIELDS)
+                continue;
+            slot = &m->fields[m->count++];
+        }
+        slot->key = key;
+        slot->key_len = klen;
+        slot->val = val;
+        slot->val_len = (uint32_t) (c->p - val);
+    }
+    return 0;
 }
 
 /* A required, non-empty, UTF-8 string field, in EventBridge's words. */
@@ -85,7 +165,7 @@ static int s_entry_str(const zb_map_t *m, const char *key, bool required, const 
                        uint32_t *len, zb_proto_error_t *err)
 {
     int rc = zb_map_get_str(m, key, s, len);
-    if (rc == -1 || (rc == 0 && !zb_utf8_valid(*s, *len)))
+    if (rc == -1 || (rc == 0 && !s_utf8(*s, *len)))
         return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
                              "Parameter %s is not valid. Reason: %s must be a UTF-8 string.", key,
                              key);
@@ -112,7 +192,7 @@ static int s_resources(const zb_map_t *m, const uint8_t **raw, size_t *raw_len,
     for (uint32_t i = 0; i < n; i++) {
         const char *s;
         uint32_t len;
-        if (zb_mpk_read_str(&c, &s, &len) == -1 || !zb_utf8_valid(s, len))
+        if (zb_mpk_read_str(&c, &s, &len) == -1 || !s_utf8(s, len))
             goto bad;
     }
     *raw = f->val;
@@ -153,7 +233,7 @@ static int s_time(zb_broker_t *b, const zb_map_t *m, char out[ZB_TIME_LEN + 1],
 
 /* Appends the detail map to the envelope: verbatim when it is msgpack,
  * transcoded when it is JSON text. */
-static int s_detail(zb_buf_t *env, const zb_map_t *m, zb_proto_error_t *err)
+static int s_detail(zb_buf_t *env, const zb_map_t *m, bool checked, zb_proto_error_t *err)
 {
     const zb_field_t *f = zb_map_get(m, "Detail");
     if (!f || f->val[0] == 0xc0)
@@ -164,7 +244,7 @@ static int s_detail(zb_buf_t *env, const zb_map_t *m, zb_proto_error_t *err)
     zb_mpk_init(&c, f->val, f->val_len);
     int type = zb_mpk_peek(&c);
     if (type == ZB_MPK_MAP) {
-        if (ingest__check_detail(f->val, f->val_len) == -1)
+        if (!checked && ingest__check_detail(f->val, f->val_len) == -1)
             goto malformed;
         if (zb_buf_append(env, f->val, f->val_len) == -1)
             return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
@@ -237,11 +317,12 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
     }
 }
 
-int ingest__entry(zb_broker_t *b, const uint8_t *entry, size_t len,
-                  char event_id[ZB_UUID_LEN + 1], zb_proto_error_t *err)
+int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1],
+                  zb_proto_error_t *err)
 {
     zb_map_t m;
-    if (zb_map_decode(&m, entry, len, NULL) == -1)
+    bool detail_ok;
+    if (s_read_entry(entry, &m, &detail_ok) == -1)
         return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT, "Entry is not a map.");
     const char *source, *dtype, *busname = "default";
     uint32_t source_len, dtype_len, bus_len = 7;
@@ -295,7 +376,7 @@ int ingest__entry(zb_broker_t *b, const uint8_t *entry, size_t len,
         zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
-    if (s_detail(b->env, &m, err) == -1)
+    if (s_detail(b->env, &m, detail_ok, err) == -1)
         goto failed;
     if ((int64_t) b->env->len > b->cfg->limits.max_entry_bytes) {
         zb_proto_fail(err, ZB_ERR_LIMIT_EXCEEDED,

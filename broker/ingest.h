@@ -16,11 +16,12 @@
  * default event time and the id clock. Call once per request read. */
 void ingest__clock(zb_broker_t *b);
 
-/* Takes one PutEvents entry (`len` bytes holding one msgpack value).
+/* Takes the PutEvents entry at the cursor and moves the cursor past it.
+ * Precondition: the request body was checked whole by zb_map_decode.
  * Returns 0 when the event was accepted and published (its id in
  * event_id), or -1 with the entry's ErrorCode / ErrorMessage in *err. */
-int ingest__entry(zb_broker_t *b, const uint8_t *entry, size_t len,
-                  char event_id[ZB_UUID_LEN + 1], zb_proto_error_t *err);
+int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1],
+                  zb_proto_error_t *err);
 
 /* Checks that a msgpack value is a JSON-compatible map: string keys,
  * finite numbers, UTF-8 strings, no bin or ext, nesting at most
