@@ -78,40 +78,55 @@ int cmd_tail(int argc, char **argv)
     long count = -1;
     bool with_topic = false;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        /* "--flag value" and "--flag=value" both work, as for every command. */
+        char flag[64];
+        const char *a = argv[i], *v = NULL, *eq = strchr(a, '=');
+        if (strncmp(a, "--", 2) == 0 && eq && (size_t) (eq - a) < sizeof flag) {
+            snprintf(flag, sizeof flag, "%.*s", (int) (eq - a), a);
+            a = flag;
+            v = eq + 1;
+        }
+        bool takes = strcmp(a, "--endpoint") == 0 || strcmp(a, "--endpoint-url") == 0
+                  || strcmp(a, "--topic") == 0 || strcmp(a, "--count") == 0
+                  || strcmp(a, "--cli-read-timeout") == 0;
+        if (takes && !v) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "\nzbridge: error: argument %s: expected one argument\n", a);
+                return CLI_EXIT_USAGE;
+            }
+            v = argv[++i];
+        }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             s_help(stdout);
             return CLI_EXIT_OK;
         }
         else if (strcmp(a, "--with-topic") == 0)
             with_topic = true;
-        else if (!v && (strcmp(a, "--endpoint") == 0 || strcmp(a, "--topic") == 0
-                        || strcmp(a, "--count") == 0 || strcmp(a, "--cli-read-timeout") == 0)) {
-            fprintf(stderr, "\nzbridge: error: argument %s: expected one argument\n", a);
-            return CLI_EXIT_USAGE;
-        }
         else if (strcmp(a, "--endpoint") == 0 || strcmp(a, "--endpoint-url") == 0)
-            endpoint = argv[++i];
+            endpoint = v;
         else if (strcmp(a, "--topic") == 0) {
-            if (ntopics == TAIL_MAX_TOPICS)
-                return s_bad_value(a, "too many topics");
-            topics[ntopics++] = argv[++i];
+            if (ntopics == TAIL_MAX_TOPICS) {
+                fprintf(stderr, "\nzbridge: error: at most %d --topic options\n",
+                        TAIL_MAX_TOPICS);
+                return CLI_EXIT_USAGE;
+            }
+            topics[ntopics++] = v;
         }
         else if (strcmp(a, "--count") == 0) {
             char *end;
-            count = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || count <= 0)
-                return s_bad_value(a, argv[i]);
+            count = strtol(v, &end, 10);
+            if (*end || end == v || count <= 0)
+                return s_bad_value(a, v);
         }
         else if (strcmp(a, "--cli-read-timeout") == 0) {
-            cli_globals_t g = { 0 };
-            if (cli_global_option(&g, argc, argv, &i) != 1)
-                return CLI_EXIT_USAGE;
-            read_ms = g.read_ms;
+            char *end;
+            double secs = strtod(v, &end);
+            if (*end || end == v || !(secs > 0 && secs <= 86400))
+                return s_bad_value(a, v);
+            read_ms = (int) (secs * 1000 + 0.999);
         }
         else {
-            fprintf(stderr, "\nUnknown options: %s\n", a);
+            fprintf(stderr, "\nUnknown options: %s\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
     }

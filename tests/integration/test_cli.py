@@ -461,6 +461,19 @@ def test_tail_fails_when_no_event_arrives_within_the_read_timeout(publisher):
     assert res.stderr == f'\nRead timeout on endpoint URL: "{publisher.endpoint}"\n'
 
 
+def test_tail_takes_flag_equals_value_forms(publisher):
+    res = zbridge("tail", f"--endpoint={publisher.endpoint}", "--cli-read-timeout=0.2")
+    assert res.returncode == 255
+    assert "Read timeout" in res.stderr
+
+
+@pytest.mark.parametrize("argv", [["--count", "0"], ["--count", "x"],
+                                  ["--cli-read-timeout", "-1"], ["--bogus"], ["--topic"]])
+def test_tail_refuses_bad_options(publisher, argv):
+    res = zbridge("tail", "--endpoint", publisher.endpoint, *argv)
+    assert res.returncode == 252, res.stderr
+
+
 def test_tail_stops_cleanly_on_sigint(publisher):
     import signal
     proc = subprocess.Popen([str(ZBRIDGE), "tail", "--endpoint", publisher.endpoint],
