@@ -316,3 +316,28 @@ def test_get_metrics_counts_per_bus_rule_and_target(api):
     assert rule["Targets"] == [{"Id": "t", "Invocations": 2, "FailedInvocations": 0}]
     lat = m["IngestiontoInvocationStartLatency"]
     assert lat["Count"] == 2 and 0 < lat["p50"] <= lat["p99"] <= lat["Max"] * 1.07
+
+
+def test_a_stuck_subscriber_never_stalls_ingest_or_other_targets(api):
+    broker, sock = api
+    slow_ep = f"tcp://127.0.0.1:{free_port()}"
+    fast_ep = f"tcp://127.0.0.1:{free_port()}"
+    request(sock, "PutRule", Name="r", EventPattern='{"source": ["shop.orders"]}')
+    r = request(sock, "PutTargets", Rule="r", Targets=[
+        {"Id": "slow", "Endpoint": slow_ep, "HighWaterMark": 10},
+        {"Id": "fast", "Endpoint": fast_ep, "HighWaterMark": 0}])
+    assert r["FailedEntryCount"] == 0
+    stuck = subscriber(broker.ctx, slow_ep)
+    stuck.setsockopt(zmq.RCVHWM, 1)  # and it never reads
+    fast = subscriber(broker.ctx, fast_ep)
+    fast.setsockopt(zmq.RCVHWM, 0)
+    pad = "x" * 2000
+    n = 3000
+    for i in range(n // 10):
+        sock.send(msgpack.packb({"Action": "PutEvents", "Entries": [
+            entry(detail={"seq": i * 10 + k, "pad": pad}) for k in range(10)]}))
+    for _ in range(n // 10):
+        assert msgpack.unpackb(sock.recv())["FailedEntryCount"] == 0
+    seqs = [receive(fast)[1]["detail"]["seq"] for _ in range(n)]
+    assert seqs == list(range(n))
+    stuck.close()
