@@ -38,6 +38,8 @@ typedef struct zb_hist {
 /* ---- targets ------------------------------------------------------------------ */
 
 /* A target kind: the built-in pub, or (later) one registered by a plugin. */
+#define ZB_MAX_TARGET_KINDS 16
+
 typedef struct target_kind {
     const zb_target_ops_t *ops;
     void *plugin_data;
@@ -50,7 +52,8 @@ typedef struct zb_target {
     char *topic;              /* the template as configured */
     int64_t hwm;
     const target_kind_t *kind;
-    void *handle;             /* the kind's open target */
+    void *handle;             /* the kind's open target (may be NULL) */
+    bool opened;              /* open() succeeded: close() is owed */
     /* A template naming only {bus} {rule} {target} is expanded once. */
     bool topic_dynamic;
     char *topic_static;
@@ -116,9 +119,11 @@ typedef struct zb_broker {
     bool replaying;            /* applying saved API changes: do not save again */
     bool persist;              /* save API changes (off for tests and the fuzzer) */
 
-    target_kind_t pub_kind;
+    target_kind_t pub_kind;    /* built in */
+    target_kind_t kinds[ZB_MAX_TARGET_KINDS]; /* registered through the host */
+    int nkinds;
     pub_pool_t *pub_pool;
-    zb_host_t host;
+    zb_host_t host;            /* what plugins are given (target.c) */
 
     zb_match_ctx_t *mctx;
     zb_uuid7_t uuid;

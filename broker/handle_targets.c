@@ -54,15 +54,17 @@ static int s_read_target(zb_broker_t *b, const uint8_t *val, size_t len, conf_ta
         return zb_proto_fail(err, ZB_ERR_VALIDATION,
                              "Parameter Type is not valid. Reason: unknown target type (known: "
                              "pub).");
-    if (!ct->endpoint)
+    /* pub endpoints are ZeroMQ's; other kinds check theirs in open(). */
+    bool pub = strcmp(ct->type, "pub") == 0;
+    if (!ct->endpoint && pub)
         return zb_proto_fail(err, ZB_ERR_VALIDATION,
                              "Parameter Endpoint is not valid. Reason: Endpoint is a required "
                              "argument.");
     char why[256];
-    if (config__check_endpoint(ct->endpoint, why, sizeof why) == -1)
+    if (pub && config__check_endpoint(ct->endpoint, why, sizeof why) == -1)
         return zb_proto_fail(err, ZB_ERR_VALIDATION, "Parameter Endpoint is not valid. Reason: %s.",
                              why);
-    if (strcmp(ct->endpoint, b->cfg->listen) == 0)
+    if (ct->endpoint && strcmp(ct->endpoint, b->cfg->listen) == 0)
         return zb_proto_fail(err, ZB_ERR_VALIDATION,
                              "Parameter Endpoint is not valid. Reason: it is the broker's request "
                              "endpoint.");

@@ -25,6 +25,7 @@
 #include "ingest.h"
 #include "metrics.h"
 #include "state.h"
+#include "target.h"
 #include "target_pub.h"
 
 /* Requests handled per wake-up before signals are looked at again: keeps
@@ -280,7 +281,12 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
     }
     b->zctx = zmq_ctx_new();
     if (!b->config_path || !b->reply || !b->entries || !b->env || !b->topic || !b->mctx
-        || !b->state || !b->zctx || (serve && b->sigfd == -1) || target_pub__init(b) == -1) {
+        || !b->state || !b->zctx || (serve && b->sigfd == -1)) {
+        broker__log("cannot start: %s", strerror(errno ? errno : ENOMEM));
+        goto fail;
+    }
+    target__host_init(b);
+    if (target_pub__init(b) == -1) {
         broker__log("cannot start: %s", strerror(errno ? errno : ENOMEM));
         goto fail;
     }

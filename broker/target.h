@@ -7,6 +7,9 @@
 
 #include "broker-t.h"
 
+/* Fills b->host: the services plugins get (zbridge_plugin.h). */
+void target__host_init(zb_broker_t *b);
+
 /* The kind registered under `type`, or NULL. */
 const target_kind_t *target__kind(const zb_broker_t *b, const char *type);
 

@@ -157,3 +157,13 @@ def test_sigterm_publishes_everything_accepted_and_exits_0(broker_factory):
 def test_sigint_stops_too(broker):
     broker.signal(signal.SIGINT)
     assert broker.proc.wait(10) == 0
+
+
+def test_a_change_that_cannot_be_saved_is_not_applied(broker_factory, tmp_path):
+    b = broker_factory(extra_args=("--state", str(tmp_path / "missing-dir" / "x.state")))
+    s = b.client()
+    r = request(s, "CreateEventBus", Name="audit")
+    assert r["Error"]["Code"] == "InternalException"
+    assert "could not be saved" in r["Error"]["Message"]
+    assert [x["Name"] for x in request(s, "ListEventBuses")["EventBuses"]] == ["default"]
+    assert put_events(s, entry())["FailedEntryCount"] == 0

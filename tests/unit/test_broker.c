@@ -1,0 +1,238 @@
+/*
+ * test_broker.c — the broker's request path in-process (no sockets), and
+ * the target ABI as a plugin sees it: a kind registered through the host
+ * receives the envelope once per matching (rule, target), and failures it
+ * reports are counted.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "broker.h"
+#include "ingest.h"
+
+static char s_path[64];
+static zb_broker_t *s_b;
+
+/* ---- a plugin-style target kind that records what it is given ------------- */
+
+static int s_opened, s_closed, s_delivered;
+static char s_topic[128];
+static zb_envelope_view_t s_env;
+static uint8_t s_env_copy[4096];
+
+static int s_open(void *pd, const zb_target_config_t *c, void **t, char *err, size_t errlen)
+{
+    if (c->endpoint && strcmp(c->endpoint, "refuse") == 0) {
+        snprintf(err, errlen, "refused by the plugin");
+        return -1;
+    }
+    s_opened++;
+    *t = pd;
+    return 0;
+}
+
+static zb_deliver_result_t s_deliver(void *t, const zb_event_t *ev)
+{
+    s_delivered++;
+    snprintf(s_topic, sizeof s_topic, "%.*s", (int) ev->topic_len, ev->topic);
+    memcpy(s_env_copy, ev->envelope, ev->envelope_len);
+    zb_envelope_decode(&s_env, s_env_copy, ev->envelope_len);
+    assert_int_equal(ev->attempt, 1);
+    return ZB_DELIVER_OK;
+}
+
+static void s_close(void *pd, void **t)
+{
+    s_closed++;
+    *t = NULL;
+}
+
+static const zb_target_ops_t s_ops = {
+    .size = sizeof s_ops, .type = "record", .open = s_open, .deliver = s_deliver,
+    .close = s_close,
+};
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static int s_setup(void **state)
+{
+    snprintf(s_path, sizeof s_path, "/tmp/zb-test-broker-%d.yaml", (int) getpid());
+    FILE *f = fopen(s_path, "w");
+    fputs("broker:\n  listen: inproc://test-broker\n"
+          "buses:\n  - name: orders\n    rules:\n      - name: big\n"
+          "        event-pattern: {detail: {amount: [{numeric: ['>', 100]}]}}\n",
+          f);
+    fclose(f);
+    s_b = broker__new(s_path, "/nonexistent-dir/x.state", false);
+    assert_non_null(s_b);
+    assert_int_equal(s_b->host.register_target_kind(&s_b->host, &s_ops, NULL), 0);
+    /* a second kind with the same name is refused */
+    assert_int_equal(s_b->host.register_target_kind(&s_b->host, &s_ops, NULL), -1);
+    s_opened = s_closed = s_delivered = 0;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    broker__destroy(&s_b);
+    unlink(s_path);
+    return 0;
+}
+
+/* Sends a request built from a printf-free list of string pairs plus an
+ * optional raw tail, returns the decoded reply map. */
+static zb_map_t s_reply;
+static zb_proto_error_t s_err;
+
+static void s_send(zb_buf_t *req)
+{
+    broker__handle(s_b, req->data, req->len);
+    assert_int_equal(zb_reply_decode(&s_reply, s_b->reply->data, s_b->reply->len, &s_err), 0);
+}
+
+static void s_put_targets(const char *endpoint)
+{
+    zb_buf_t *r = zb_buf_new(128);
+    zb_request_begin(r, ZB_ACTION_PUT_TARGETS, 3, NULL, 0);
+    zb_put_cstr(r, "Rule");
+    zb_put_cstr(r, "big");
+    zb_put_cstr(r, "EventBusName");
+    zb_put_cstr(r, "orders");
+    zb_put_cstr(r, "Targets");
+    zb_mpk_put_array(r, 1);
+    zb_mpk_put_map(r, 4);
+    zb_put_cstr(r, "Id");
+    zb_put_cstr(r, "rec");
+    zb_put_cstr(r, "Type");
+    zb_put_cstr(r, "record");
+    zb_put_cstr(r, "Endpoint");
+    zb_put_cstr(r, endpoint);
+    zb_put_cstr(r, "Topic");
+    zb_put_cstr(r, "{bus}/{detail-type}");
+    s_send(r);
+    zb_buf_destroy(&r);
+}
+
+static void s_put_event(int amount)
+{
+    zb_buf_t *r = zb_buf_new(128);
+    zb_request_begin(r, ZB_ACTION_PUT_EVENTS, 1, NULL, 0);
+    zb_put_cstr(r, "Entries");
+    zb_mpk_put_array(r, 1);
+    zb_mpk_put_map(r, 4);
+    zb_put_cstr(r, "Source");
+    zb_put_cstr(r, "shop");
+    zb_put_cstr(r, "DetailType");
+    zb_put_cstr(r, "Big");
+    zb_put_cstr(r, "EventBusName");
+    zb_put_cstr(r, "orders");
+    zb_put_cstr(r, "Detail");
+    zb_buf_t *d = zb_buf_new(32);
+    zb_buf_appendf(d, "{\"amount\": %d}", amount);
+    zb_mpk_put_str(r, d->data, d->len);
+    zb_buf_destroy(&d);
+    s_send(r);
+    zb_buf_destroy(&r);
+}
+
+static uint64_t s_uint(const zb_map_t *m, const char *key)
+{
+    int64_t v = -1;
+    assert_int_equal(zb_map_get_int(m, key, &v), 0);
+    return (uint64_t) v;
+}
+
+/* ---- tests ----------------------------------------------------------------------- */
+
+static void a_registered_kind_receives_each_matching_event_once(void **state)
+{
+    s_put_targets("anything:goes");
+    assert_int_equal(s_err.code, ZB_OK);
+    assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 0);
+    assert_int_equal(s_opened, 1);
+    s_put_event(500);
+    s_put_event(5);
+    assert_int_equal(s_delivered, 1);
+    assert_string_equal(s_topic, "orders/Big");
+    assert_memory_equal(s_env.source, "shop", 4);
+    assert_memory_equal(s_env.detail_type, "Big", 3);
+}
+
+static void a_failure_reported_later_is_counted(void **state)
+{
+    s_put_targets("x");
+    s_put_event(500);
+    s_b->host.report_failure(&s_b->host, "orders", "big", "rec", "connection lost");
+    s_b->host.report_failure(&s_b->host, "orders", "gone", "rec", "ignored");
+    zb_buf_t *r = zb_buf_new(32);
+    zb_request_begin(r, ZB_ACTION_GET_METRICS, 0, NULL, 0);
+    s_send(r);
+    zb_buf_destroy(&r);
+    const zb_field_t *buses = zb_map_get(&s_reply, "Buses");
+    assert_non_null(buses);
+    /* the raw reply names FailedInvocations 1 for the bus, the rule and the target */
+    const char *hay = s_b->reply->data;
+    size_t n = s_b->reply->len, hits = 0;
+    const char needle[] = "\xb1" "FailedInvocations\x01";
+    for (size_t i = 0; i + sizeof needle - 1 <= n; i++)
+        if (memcmp(hay + i, needle, sizeof needle - 1) == 0)
+            hits++;
+    assert_int_equal(hits, 3);
+}
+
+static void a_plugin_refusal_is_a_failed_entry_and_replacing_closes_the_old_target(void **state)
+{
+    s_put_targets("first");
+    s_put_targets("refuse");
+    assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 1);
+    assert_int_equal(s_opened, 1);
+    assert_int_equal(s_closed, 0);
+    s_put_targets("second");
+    assert_int_equal(s_opened, 2);
+    assert_int_equal(s_closed, 1);
+}
+
+static void detail_check_accepts_json_shaped_maps_only(void **state)
+{
+    const uint8_t ok[] = { 0x81, 0xa1, 'a', 0x92, 0x01, 0xc0 };
+    const uint8_t int_key[] = { 0x81, 0x01, 0x01 };
+    const uint8_t bin[] = { 0x81, 0xa1, 'a', 0xc4, 0x01, 0x00 };
+    const uint8_t bad_utf8[] = { 0x81, 0xa1, 'a', 0xa1, 0xff };
+    const uint8_t nan[] = { 0x81, 0xa1, 'a', 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0 };
+    const uint8_t array[] = { 0x90 };
+    assert_int_equal(ingest__check_detail(ok, sizeof ok), 0);
+    assert_int_equal(ingest__check_detail(ok, sizeof ok - 1), -1);
+    assert_int_equal(ingest__check_detail(int_key, sizeof int_key), -1);
+    assert_int_equal(ingest__check_detail(bin, sizeof bin), -1);
+    assert_int_equal(ingest__check_detail(bad_utf8, sizeof bad_utf8), -1);
+    assert_int_equal(ingest__check_detail(nan, sizeof nan), -1);
+    assert_int_equal(ingest__check_detail(array, sizeof array), -1);
+    uint8_t deep[200];
+    for (int i = 0; i < 199; i++)
+        deep[i] = i % 2 ? 0x91 : 0x81;
+    deep[199] = 0x80;
+    assert_int_equal(ingest__check_detail(deep, sizeof deep), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_registered_kind_receives_each_matching_event_once,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(a_failure_reported_later_is_counted, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_plugin_refusal_is_a_failed_entry_and_replacing_closes_the_old_target, s_setup,
+            s_teardown),
+        cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
