@@ -746,6 +746,18 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
         if (cfg->state_file)
             sprintf(cfg->state_file, "%s.state", path);
     }
+    else if (cfg->state_file[0] != '/' && strchr(path, '/')) {
+        /* Relative to the rules file, not to wherever zbridged started. */
+        const char *slash = strrchr(path, '/');
+        size_t dir = (size_t) (slash - path) + 1;
+        char *full = malloc(dir + strlen(cfg->state_file) + 1);
+        if (full) {
+            memcpy(full, path, dir);
+            strcpy(full + dir, cfg->state_file);
+        }
+        free(cfg->state_file);
+        cfg->state_file = full;
+    }
     if (!cfg->path || !cfg->listen || !cfg->account || !cfg->region || !cfg->state_file) {
         zb_buf_appendf(errors, "%s: out of memory\n", path);
         c.nerrors++;

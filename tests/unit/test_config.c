@@ -131,6 +131,19 @@ static void duplicate_keys_and_bad_scalars_are_refused(void **state)
     zb_buf_destroy(&e);
 }
 
+static void a_relative_state_file_is_relative_to_the_rules_file(void **state)
+{
+    zb_buf_t *e = zb_buf_new(64);
+    zb_config_t *cfg = s_load("broker:\n  state-file: api.state\n", e);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->state_file, "/tmp/api.state");
+    config__destroy(&cfg);
+    cfg = s_load("broker:\n  state-file: /var/x.state\n", e);
+    assert_string_equal(cfg->state_file, "/var/x.state");
+    config__destroy(&cfg);
+    zb_buf_destroy(&e);
+}
+
 static void missing_and_empty_files_are_clear(void **state)
 {
     zb_buf_t *e = zb_buf_new(64);
@@ -165,6 +178,7 @@ int main(void)
         cmocka_unit_test(a_full_rule_is_read_with_its_targets),
         cmocka_unit_test(errors_are_all_listed_with_line_and_column),
         cmocka_unit_test(duplicate_keys_and_bad_scalars_are_refused),
+        cmocka_unit_test(a_relative_state_file_is_relative_to_the_rules_file),
         cmocka_unit_test(missing_and_empty_files_are_clear),
         cmocka_unit_test(endpoints_and_names_are_checked),
     };
