@@ -48,6 +48,10 @@ void zb_match_ctx_destroy(zb_match_ctx_t **self_p)
     free(c->rule_stamp);
     free(c->ids);
     free(c->chosen);
+    free(c->lvl_skip);
+    free(c->arr_stamp);
+    free(c->arr_owner);
+    free(c->arr_shared);
     free(c->text);
     free(c->fold);
     free(c);
@@ -434,6 +438,88 @@ static bool s_absent_ok(zb_match_ctx_t *ctx, uint32_t cid, const uint32_t *chose
     return true;
 }
 
+/* After this many position comparisons in one subrule, the search first
+ * finds which arrays more than one of its conditions pass through. */
+#define MT_SHARE_AFTER 256
+
+/* Marks the event's arrays that hits of two different conditions of `sub`
+ * pass through (presence lists of absence-tolerant conditions count as
+ * conditions of their own). A hit whose position avoids every such array is
+ * compatible with anything, so all such hits of one condition are
+ * interchangeable: once one has failed, the search skips the others. That
+ * turns independent arrays (a rule on a[*].x and b[*].y) from a product
+ * into a sum. */
+static int s_mark_shared(zb_match_ctx_t *ctx, const mt_sub_t *sub)
+{
+    if (s_grow_ids(&ctx->arr_stamp, &ctx->arr_owner, &ctx->arr_shared, &ctx->cap_arr, ctx->next_array + 1) != 0)
+        return -1;
+    if (++ctx->search_stamp == 0) {
+        memset(ctx->arr_stamp, 0, ctx->cap_arr * sizeof *ctx->arr_stamp);
+        ctx->search_stamp = 1;
+    }
+    uint32_t stamp = ctx->search_stamp;
+    for (uint32_t q = 0; q < 2 * sub->n_conds; q++) {
+        uint32_t cid = sub->conds[q % sub->n_conds];
+        uint32_t head;
+        if (q < sub->n_conds) {
+            if (ctx->cond_stamp[cid] != ctx->gen)
+                continue;
+            head = ctx->cond_head[cid];
+        } else {
+            uint32_t st = COND(ctx->m, cid)->state;
+            if (!COND(ctx->m, cid)->absent_ok || ctx->state_stamp[st] != ctx->gen)
+                continue;
+            head = ctx->state_head[st];
+        }
+        for (uint32_t o = head; o != MT_NONE; o = ctx->occ[o].next) {
+            const mt_occ_t *oc = &ctx->occ[o];
+            for (uint32_t i = 0; i < oc->mem_len; i++) {
+                uint32_t a = ctx->pool[oc->mem_off + i].array;
+                if (ctx->arr_stamp[a] != stamp) {
+                    ctx->arr_stamp[a] = stamp;
+                    ctx->arr_owner[a] = q;
+                    ctx->arr_shared[a] = 0;
+                } else if (ctx->arr_owner[a] != q) {
+                    ctx->arr_shared[a] = 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static bool s_unshared(const zb_match_ctx_t *ctx, uint32_t occ)
+{
+    const mt_occ_t *o = &ctx->occ[occ];
+    for (uint32_t i = 0; i < o->mem_len; i++)
+        if (ctx->arr_shared[ctx->pool[o->mem_off + i].array])
+            return false;
+    return true;
+}
+
+/* Moves level k to its next candidate after the current one (whose whole
+ * subtree failed), skipping hits known to be equivalent to a failed one. */
+static void s_advance(zb_match_ctx_t *ctx, const mt_sub_t *sub, uint32_t k, bool *shared_known, uint64_t start)
+{
+    uint32_t *chosen = ctx->chosen;
+    uint32_t o = chosen[k];
+    if (!*shared_known && start - ctx->budget > MT_SHARE_AFTER) {
+        if (s_mark_shared(ctx, sub) != 0) {
+            ctx->oom = true;
+            chosen[k] = MT_NONE;
+            return;
+        }
+        *shared_known = true;
+    }
+    if (*shared_known && s_unshared(ctx, o))
+        ctx->lvl_skip[k] = 1;
+    o = ctx->occ[o].next;
+    if (*shared_known && ctx->lvl_skip[k])
+        while (o != MT_NONE && s_unshared(ctx, o))
+            o = ctx->occ[o].next;
+    chosen[k] = o;
+}
+
 /* Depth-first search for compatible positions of the required conditions
  * that also satisfy every absence-tolerant one. Iterative: the pattern
  * size, not the C stack, bounds the depth. */
@@ -445,14 +531,20 @@ static bool s_sub_holds(zb_match_ctx_t *ctx, const mt_sub_t *sub)
             return false;
     if (nreq == 1 && sub->n_conds == 1)
         return true;
-    if (s_grow((void **) &ctx->chosen, &ctx->cap_chosen, nreq + 1, sizeof *ctx->chosen) != 0) {
+    uint32_t cap = ctx->cap_chosen;
+    if (s_grow((void **) &ctx->chosen, &ctx->cap_chosen, nreq + 1, sizeof *ctx->chosen) != 0 ||
+        s_grow((void **) &ctx->lvl_skip, &cap, nreq + 1, sizeof *ctx->lvl_skip) != 0) {
         ctx->oom = true;
         return false;
     }
     uint32_t *chosen = ctx->chosen;
     uint32_t k = 0;
-    if (nreq > 0)
+    bool shared_known = false;
+    uint64_t start = ctx->budget;
+    if (nreq > 0) {
         chosen[0] = ctx->cond_head[sub->conds[0]];
+        ctx->lvl_skip[0] = 0;
+    }
     for (;;) {
         if (k == nreq) {
             bool ok = true;
@@ -465,7 +557,7 @@ static bool s_sub_holds(zb_match_ctx_t *ctx, const mt_sub_t *sub)
             if (nreq == 0)
                 return false;
             k--;
-            chosen[k] = ctx->occ[chosen[k]].next;
+            s_advance(ctx, sub, k, &shared_known, start);
             continue;
         }
         uint32_t o = chosen[k];
@@ -477,12 +569,14 @@ static bool s_sub_holds(zb_match_ctx_t *ctx, const mt_sub_t *sub)
             if (k == 0)
                 return false;
             k--;
-            chosen[k] = ctx->occ[chosen[k]].next;
+            s_advance(ctx, sub, k, &shared_known, start);
             continue;
         }
         chosen[k++] = o;
-        if (k < nreq)
+        if (k < nreq) {
             chosen[k] = ctx->cond_head[sub->conds[k]];
+            ctx->lvl_skip[k] = 0;
+        }
     }
 }
 

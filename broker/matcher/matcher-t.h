@@ -36,7 +36,7 @@
  * combinatorial (several large arrays against one rule with exists:false)
  * reaches it, and is then refused rather than allowed to stall the
  * matcher. About 10 ms of work on this machine. */
-#define MT_SEARCH_BUDGET 4000000
+#define MT_SEARCH_BUDGET 16000000
 
 /* Hash key tags: the first byte of every key in the global table. */
 enum {
@@ -303,7 +303,12 @@ struct zb_match_ctx {
     uint32_t n_ids, cap_ids;
     /* search */
     uint32_t *chosen;
+    uint8_t *lvl_skip;     /* per level: an unshared hit already failed */
     uint32_t cap_chosen;
+    /* per array of the event, for one search (see s_mark_shared) */
+    uint32_t *arr_stamp, *arr_owner, *arr_shared;
+    uint32_t cap_arr;
+    uint32_t search_stamp;
     /* scratch text */
     char *text;            /* unescaped JSON strings */
     size_t cap_text;
