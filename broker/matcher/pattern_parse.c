@@ -327,23 +327,28 @@ static int s_ab_strings(s_cc_t *cc, mt_alt_t *a, const zb_json_t *const *items, 
 static int s_string_or_list(s_cc_t *cc, const zb_json_t *v, const zb_json_t **items, uint32_t *n,
                             uint32_t max, const char *what, bool allow_empty)
 {
+    /* event-ruler's wording per operator */
+    const char *not_string = strcmp(what, "equals-ignore-case") == 0
+                                 ? "Inside anything-but/equals-ignore-case list, number|start|null|boolean is "
+                                   "not supported."
+                             : strcmp(what, "wildcard") == 0 ? "wildcard match pattern must be a string"
+                                                             : "prefix/suffix match pattern must be a string";
     *n = 0;
     if (v->type == ZB_JSON_STRING) {
         if (!allow_empty && v->len == 0)
-            return FAIL(cc, v, "Null or empty prefix/suffix not allowed in anything-but %s", what);
+            return FAIL(cc, v, "Null prefix/suffix not allowed");
         items[(*n)++] = v;
         return 0;
     }
     if (v->type != ZB_JSON_ARRAY)
-        return FAIL(cc, v, "Value of %s inside anything-but must be a string or an array of strings", what);
+        return FAIL(cc, v, "%s", not_string);
     if (v->len == 0)
         return FAIL(cc, v, "Empty arrays are not allowed");
     for (const zb_json_t *m = v->child; m; m = m->next) {
         if (m->type != ZB_JSON_STRING)
-            return FAIL(cc, m, "Value of %s inside anything-but must be a string or an array of strings",
-                        what);
+            return FAIL(cc, m, "%s", not_string);
         if (!allow_empty && m->len == 0)
-            return FAIL(cc, m, "Null or empty prefix/suffix not allowed in anything-but %s", what);
+            return FAIL(cc, m, "Null prefix/suffix not allowed");
         if (*n >= max)
             return FAIL(cc, m, "Too many values inside anything-but");
         items[(*n)++] = m;
@@ -379,7 +384,8 @@ static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
         break;
     case ZB_JSON_ARRAY: {
         if (v->len == 0) {
-            rc = FAIL(cc, v, "Empty arrays are not allowed");
+            rc = FAIL(cc, v, "Inside anything but list, either all values are number or string, mixed type "
+                             "is not supported");
             break;
         }
         zb_json_type_t t = v->child->type;
@@ -390,7 +396,8 @@ static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
         for (const zb_json_t *m = v->child; m; m = m->next) {
             if (m->type != t) {
                 rc = FAIL(cc, m, m->type == ZB_JSON_STRING || m->type == ZB_JSON_NUMBER
-                                     ? "Inside anything but list, all values must be of the same type"
+                                     ? "Inside anything but list, either all values are number or string, "
+                                       "mixed type is not supported"
                                      : "Inside anything but list, start|null|boolean is not supported.");
                 goto out;
             }
@@ -492,59 +499,84 @@ static bool s_op_is(const zb_json_t *m, const char *name)
     return m->type == ZB_JSON_STRING && m->len == strlen(name) && memcmp(m->str, name, m->len) == 0;
 }
 
+/* How event-ruler's messages show a JSON token: its text. */
+static const char *s_token_text(const zb_json_t *t, char *buf, size_t n)
+{
+    if (!t)
+        return "]";
+    switch (t->type) {
+    case ZB_JSON_NUMBER:
+        snprintf(buf, n, "%.*s", (int) (t->len < 64 ? t->len : 64), t->str);
+        return buf;
+    case ZB_JSON_STRING:
+        snprintf(buf, n, "%.*s", (int) (t->len < 64 ? t->len : 64), t->str);
+        return buf;
+    case ZB_JSON_TRUE:
+        return "true";
+    case ZB_JSON_FALSE:
+        return "false";
+    case ZB_JSON_NULL:
+        return "null";
+    case ZB_JSON_ARRAY:
+        return "[";
+    case ZB_JSON_OBJECT:
+        return "{";
+    }
+    return "?";
+}
+
+static bool s_is_num(const zb_json_t *t)
+{
+    return t && t->type == ZB_JSON_NUMBER && isfinite(t->num);
+}
+
+/* numeric: ["=", x] | [op, x] | [">"|">=", lo, "<"|"<=", hi], with
+ * event-ruler's messages for each way of getting it wrong. */
 static int s_numeric(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
 {
+    char buf[80];
     if (v->type != ZB_JSON_ARRAY)
         return FAIL(cc, v, "Value of numeric must be an array.");
-    if (v->len == 0)
-        return FAIL(cc, v, "Empty arrays are not allowed");
     const zb_json_t *t[5] = {0};
     uint32_t n = 0;
-    for (const zb_json_t *m = v->child; m; m = m->next) {
-        if (n == 4)
-            return FAIL(cc, m, "Too many terms in numeric range expression");
+    for (const zb_json_t *m = v->child; m && n < 5; m = m->next)
         t[n++] = m;
-    }
-    if (t[0]->type != ZB_JSON_STRING)
-        return FAIL(cc, t[0], "Invalid member in numeric match: %s", "operator must be a string");
-    if (s_op_is(t[0], "=")) {
-        if (n != 2)
-            return FAIL(cc, v, n < 2 ? "Value of = must be numeric" : "Too many terms in numeric range expression");
-        if (t[1]->type != ZB_JSON_NUMBER || !isfinite(t[1]->num))
-            return FAIL(cc, t[1], "Value of = must be numeric");
-        return s_number_alt(cc, leaf, t[1]->num);
+    if (!t[0] || t[0]->type != ZB_JSON_STRING)
+        return FAIL(cc, t[0] ? t[0] : v, "Invalid member in numeric match: %s", s_token_text(t[0], buf, sizeof buf));
+    const zb_json_t *op = t[0];
+    bool eq = s_op_is(op, "="), lower = s_op_is(op, ">") || s_op_is(op, ">=");
+    bool upper = s_op_is(op, "<") || s_op_is(op, "<=");
+    if (!eq && !lower && !upper)
+        return FAIL(cc, op, "Unrecognized numeric range operator: %.*s", (int) op->len, op->str);
+    if (!s_is_num(t[1]))
+        return FAIL(cc, t[1] ? t[1] : v, "Value of %s must be numeric", eq ? "equals" : op->str);
+    if (eq || upper) {
+        if (n > 2)
+            return FAIL(cc, t[2], "Too many elements in numeric expression");
+        if (eq)
+            return s_number_alt(cc, leaf, t[1]->num);
     }
     mt_alt_t r = {0};
     r.kind = MT_K_RANGE;
-    for (uint32_t i = 0; i < n; i += 2) {
-        const zb_json_t *op = t[i];
-        if (op->type != ZB_JSON_STRING)
-            return FAIL(cc, op, "Invalid member in numeric match: operator must be a string");
-        bool lower = s_op_is(op, ">") || s_op_is(op, ">=");
-        bool upper = s_op_is(op, "<") || s_op_is(op, "<=");
-        if (!lower && !upper)
-            return FAIL(cc, op, "Unrecognized numeric range operator: %.*s", (int) op->len, op->str);
-        if (i + 1 >= n || t[i + 1]->type != ZB_JSON_NUMBER)
-            return FAIL(cc, i + 1 < n ? t[i + 1] : op, "Value of %.*s must be numeric", (int) op->len, op->str);
-        double d = t[i + 1]->num;
-        if (!isfinite(d))
-            return FAIL(cc, t[i + 1], "Value of %.*s must be numeric", (int) op->len, op->str);
-        if (i == 0) {
-            if (lower) {
-                r.has_lo = true, r.lo = d, r.lo_incl = op->len == 2;
-            } else {
-                if (n > 2)
-                    return FAIL(cc, op, "Bad numeric range operator: %.*s", (int) op->len, op->str);
-                r.has_hi = true, r.hi = d, r.hi_incl = op->len == 2;
-            }
-        } else {
-            if (!upper)
-                return FAIL(cc, op, "Bad numeric range operator: %.*s", (int) op->len, op->str);
-            r.has_hi = true, r.hi = d, r.hi_incl = op->len == 2;
+    if (upper) {
+        r.has_hi = true, r.hi = t[1]->num, r.hi_incl = op->len == 2;
+    } else {
+        r.has_lo = true, r.lo = t[1]->num, r.lo_incl = op->len == 2;
+        if (n > 2) {
+            const zb_json_t *op2 = t[2];
+            if (op2->type != ZB_JSON_STRING)
+                return FAIL(cc, op2, "Bad value in numeric range: %s", s_token_text(op2, buf, sizeof buf));
+            if (!s_op_is(op2, "<") && !s_op_is(op2, "<="))
+                return FAIL(cc, op2, "Bad numeric range operator: %.*s", (int) op2->len, op2->str);
+            if (!s_is_num(t[3]))
+                return FAIL(cc, t[3] ? t[3] : v, "Value of %s must be numeric", op2->str);
+            if (n > 4)
+                return FAIL(cc, t[4], "Too many terms in numeric range expression");
+            r.has_hi = true, r.hi = t[3]->num, r.hi_incl = op2->len == 2;
+            if (!(r.lo < r.hi))
+                return FAIL(cc, v, "Bottom must be less than top");
         }
     }
-    if (r.has_lo && r.has_hi && !(r.lo < r.hi))
-        return FAIL(cc, v, "Bottom must be less than top");
     mt_alt_t *a = s_new_alt(leaf);
     if (!a)
         return FAIL(cc, v, "out of memory");
@@ -706,16 +738,14 @@ static int s_product(s_cc_t *cc, const zb_json_t *at, s_conjs_t *cur, const s_co
 static int s_or(s_cc_t *cc, const zb_json_t *v, s_conjs_t *out)
 {
     if (v->type != ZB_JSON_ARRAY)
-        return FAIL(cc, v, "Or relationship must be an array of at least two objects");
-    if (v->len == 0)
-        return FAIL(cc, v, "Empty arrays are not allowed");
+        return FAIL(cc, v, "It must be an Array followed with $or.");
     if (v->len < 2)
-        return FAIL(cc, v, "Or relationship must have at least two sub-patterns");
+        return FAIL(cc, v, "There must have at least 2 Objects in $or relationship.");
     size_t i = 0;
     for (const zb_json_t *m = v->child; m; m = m->next, i++) {
         size_t saved = s_path_push_index(cc, i);
         if (m->type != ZB_JSON_OBJECT) {
-            int rc = FAIL(cc, m, "Or relationship must be an array of objects");
+            int rc = FAIL(cc, m, "Only JSON object is allowed in array of $or relationship.");
             s_path_pop(cc, saved);
             return rc;
         }
