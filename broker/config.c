@@ -19,6 +19,15 @@
 #include "matcher.h"
 #include "zb_proto.h"
 
+/* Hostile-input bounds. libyaml's scanner is quadratic in flow nesting
+ * (each token re-checks every open level), and aliases can make a small
+ * document expand enormously when walked; these keep --check and reloads
+ * fast on any input. Real rules files are far inside them. */
+#define MAX_FILE_BYTES (16 * 1024 * 1024)
+#define MAX_FLOW_DEPTH 256
+#define MAX_MAP_KEYS 64          /* schema mappings have a handful of keys */
+#define MAX_PATTERN_BYTES (256 * 1024)
+
 typedef struct s_ctx {
     const char *path;
     yaml_document_t *doc;
@@ -160,6 +169,10 @@ static int s_to_json(s_ctx_t *c, yaml_node_t *n, zb_buf_t *out, int depth)
         s_err(c, n, "event pattern nests deeper than %d levels", ZB_JSON_MAX_DEPTH);
         return -1;
     }
+    if (out->len > MAX_PATTERN_BYTES) {
+        s_err(c, n, "event pattern is larger than %d bytes as JSON", MAX_PATTERN_BYTES);
+        return -1;
+    }
     if (n->type == YAML_MAPPING_NODE) {
         zb_buf_append_byte(out, '{');
         int i = 0;
@@ -282,6 +295,10 @@ static int s_walk_map(s_ctx_t *c, yaml_node_t *n, const char *what, const char *
 {
     if (n->type != YAML_MAPPING_NODE) {
         s_err(c, n, "%s must be a mapping, not %s", what, s_kind(n));
+        return -1;
+    }
+    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > MAX_MAP_KEYS) {
+        s_err(c, n, "%s has more than %d keys", what, MAX_MAP_KEYS);
         return -1;
     }
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
@@ -510,9 +527,11 @@ static void s_read_rule(s_ctx_t *c, yaml_node_t *n, conf_rule_t *r, int64_t max_
         return;
     }
     size_t n_items = (size_t) (tn->data.sequence.items.top - tn->data.sequence.items.start);
-    if ((int64_t) n_items > max_targets)
+    if ((int64_t) n_items > max_targets) {
         s_err(c, tn, "rule %s has %zu targets; the limit is %lld (max-targets-per-rule)",
               r->name ? r->name : "?", n_items, (long long) max_targets);
+        return;
+    }
     r->targets = calloc(n_items ? n_items : 1, sizeof *r->targets);
     if (!r->targets) {
         s_err(c, tn, "out of memory");
@@ -567,9 +586,11 @@ static void s_read_bus(s_ctx_t *c, yaml_node_t *n, conf_bus_t *b, const conf_lim
         return;
     }
     size_t n_items = (size_t) (rn->data.sequence.items.top - rn->data.sequence.items.start);
-    if ((int64_t) n_items > lim->max_rules_per_bus)
+    if ((int64_t) n_items > lim->max_rules_per_bus) {
         s_err(c, rn, "bus %s has %zu rules; the limit is %lld (max-rules-per-bus)",
               b->name ? b->name : "?", n_items, (long long) lim->max_rules_per_bus);
+        return;
+    }
     b->rules = calloc(n_items ? n_items : 1, sizeof *b->rules);
     if (!b->rules) {
         s_err(c, rn, "out of memory");
@@ -654,6 +675,82 @@ static void s_top_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_node_t
 
 /* ==== entry points =============================================================== */
 
+/* The whole file, or NULL with a line in errors. */
+static zb_buf_t *s_read_file(const char *path, zb_buf_t *errors)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        zb_buf_appendf(errors, "%s: cannot open: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    zb_buf_t *text = zb_buf_new(4096);
+    char chunk[65536];
+    size_t n;
+    while (text && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (text->len + n > MAX_FILE_BYTES) {
+            zb_buf_appendf(errors, "%s: larger than %d bytes; refused\n", path, MAX_FILE_BYTES);
+            zb_buf_destroy(&text);
+            break;
+        }
+        if (zb_buf_append(text, chunk, n) == -1) {
+            zb_buf_appendf(errors, "%s: out of memory\n", path);
+            zb_buf_destroy(&text);
+        }
+    }
+    if (text && ferror(f)) {
+        zb_buf_appendf(errors, "%s: cannot read: %s\n", path, strerror(errno));
+        zb_buf_destroy(&text);
+    }
+    fclose(f);
+    return text;
+}
+
+/* Refuses flow collections nested deeper than MAX_FLOW_DEPTH before
+ * libyaml sees them (see MAX_FLOW_DEPTH). A lexical scan: quoted scalars
+ * and comments are skipped; brackets inside plain scalars may be counted,
+ * which can only make the limit trip earlier on absurd input. */
+static int s_prescan(const char *path, const zb_buf_t *text, zb_buf_t *errors)
+{
+    int depth = 0, line = 1, col = 0;
+    char quote = 0;
+    bool comment = false;
+    char prev = '\n';
+    for (size_t i = 0; i < text->len; i++) {
+        char ch = text->data[i];
+        col++;
+        if (ch == '\n') {
+            line++;
+            col = 0;
+            comment = false;
+            prev = ch;
+            continue;
+        }
+        if (comment)
+            continue;
+        if (quote) {
+            if (ch == quote)
+                quote = 0;
+            else if (ch == '\\' && quote == '"' && i + 1 < text->len)
+                i++, col++;
+        }
+        else if (ch == '#' && (prev == ' ' || prev == '\t' || prev == '\n'))
+            comment = true;
+        else if (ch == '"' || ch == '\'')
+            quote = ch;
+        else if (ch == '[' || ch == '{') {
+            if (++depth > MAX_FLOW_DEPTH) {
+                zb_buf_appendf(errors, "%s:%d:%d: collections nest deeper than %d levels\n",
+                               path, line, col, MAX_FLOW_DEPTH);
+                return -1;
+            }
+        }
+        else if ((ch == ']' || ch == '}') && depth > 0)
+            depth--;
+        prev = ch;
+    }
+    return 0;
+}
+
 zb_config_t *config__load(const char *path, zb_buf_t *errors)
 {
     zb_config_t *cfg = calloc(1, sizeof *cfg);
@@ -667,23 +764,23 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
                                     ZB_DEFAULT_MAX_ENTRY_BYTES, ZB_DEFAULT_MAX_BUSES,
                                     ZB_DEFAULT_MAX_RULES_PER_BUS,
                                     ZB_DEFAULT_MAX_TARGETS_PER_RULE };
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        zb_buf_appendf(errors, "%s: cannot open: %s\n", path, strerror(errno));
+    zb_buf_t *text = s_read_file(path, errors);
+    if (!text || s_prescan(path, text, errors) == -1) {
+        zb_buf_destroy(&text);
         config__destroy(&cfg);
         return NULL;
     }
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
+    yaml_parser_set_input_string(&parser, (const unsigned char *) text->data, text->len);
     if (!yaml_parser_load(&parser, &doc)) {
         yaml_mark_t m = parser.problem_mark;
         zb_buf_appendf(errors, "%s:%zu:%zu: invalid YAML: %s%s%s\n", path, m.line + 1,
                        m.column + 1, parser.problem ? parser.problem : "syntax error",
                        parser.context ? " " : "", parser.context ? parser.context : "");
         yaml_parser_delete(&parser);
-        fclose(f);
+        zb_buf_destroy(&text);
         config__destroy(&cfg);
         return NULL;
     }
@@ -700,9 +797,11 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
     yaml_node_t *bn = top.buses_node;
     if (bn && bn->type == YAML_SEQUENCE_NODE) {
         size_t n_items = (size_t) (bn->data.sequence.items.top - bn->data.sequence.items.start);
-        if ((int64_t) n_items > cfg->limits.max_buses)
+        if ((int64_t) n_items > cfg->limits.max_buses) {
             s_err(&c, bn, "%zu buses; the limit is %lld (max-buses)", n_items,
                   (long long) cfg->limits.max_buses);
+            n_items = 0;
+        }
         cfg->buses = calloc(n_items ? n_items : 1, sizeof *cfg->buses);
         for (size_t i = 0; cfg->buses && i < n_items; i++) {
             yaml_node_t *item = yaml_document_get_node(&doc, bn->data.sequence.items.start[i]);
@@ -735,7 +834,7 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
             }
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    fclose(f);
+    zb_buf_destroy(&text);
 
     if (!cfg->account)
         cfg->account = strdup("000000000000");

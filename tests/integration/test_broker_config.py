@@ -137,3 +137,23 @@ buses:
     assert topic == b"orders.big.t.shop.orders.OrderCreated"
     assert env["account"] == "123456789012" and env["region"] == "eu-west-1"
     assert nothing_more(sub)
+
+
+def _aliases(levels):
+    text = ("buses:\n  - name: x\n    rules:\n      - name: r\n        event-pattern:\n"
+            "          a0: &a0 [" + ",".join(['"x"'] * 10) + "]\n")
+    for i in range(1, levels):
+        text += f"          a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]\n"
+    return text
+
+
+@pytest.mark.parametrize("text, what", [
+    ("broker: " + "[" * 100000 + "\n", "1:265: collections nest deeper than 256 levels"),
+    ("broker:\n" + "".join(f"  k{i}: 1\n" for i in range(100000)), "broker has more than 64 keys"),
+    ("buses:\n" + "".join(f"  - name: b{i}\n" for i in range(100000)),
+     "100000 buses; the limit is 100 (max-buses)"),
+    (_aliases(12), "event pattern is larger than 262144 bytes as JSON"),
+], ids=["deep-flow-nesting", "many-keys", "many-buses", "alias-bomb"])
+def test_hostile_files_are_refused_quickly(tmp_path, text, what):
+    rc, out, path = check(tmp_path, text)
+    assert rc == 1 and what in out, out[:500]
