@@ -105,11 +105,37 @@ static int s_install(zb_broker_t *b, zb_config_t *cfg)
     return 0;
 }
 
+/* True when `req` (EnableRule/DisableRule) sets exactly what the last
+ * saved change set: the same action kind on the same rule. */
+static bool s_supersedes_last(zb_broker_t *b, const zb_request_t *req)
+{
+    if (req->action != ZB_ACTION_ENABLE_RULE && req->action != ZB_ACTION_DISABLE_RULE)
+        return false;
+    size_t n = state__count(b->state);
+    if (n == 0)
+        return false;
+    size_t len;
+    const void *op = state__op(b->state, n - 1, &len);
+    zb_request_t last;
+    if (zb_request_decode(&last, op, len, NULL) == -1
+        || (last.action != ZB_ACTION_ENABLE_RULE && last.action != ZB_ACTION_DISABLE_RULE))
+        return false;
+    char a[65], b2[65], c[65], d[65];
+    return handle__name(&req->map, "Name", NULL, a, NULL) == 0
+           && handle__name(&last.map, "Name", NULL, b2, NULL) == 0
+           && handle__name(&req->map, "EventBusName", "default", c, NULL) == 0
+           && handle__name(&last.map, "EventBusName", "default", d, NULL) == 0
+           && strcmp(a, b2) == 0 && strcmp(c, d) == 0;
+}
+
 /* After a mutation: save it, or undo it by rebuilding without it. */
 static void s_persist(zb_broker_t *b, const zb_request_t *req, const void *body, size_t len)
 {
     char why[512];
-    if (state__append(b->state, body, len, why, sizeof why) == 0)
+    int rc = s_supersedes_last(b, req)
+                 ? state__replace_last(b->state, body, len, why, sizeof why)
+                 : state__append(b->state, body, len, why, sizeof why);
+    if (rc == 0)
         return;
     broker__log("cannot save an API change: %s; undoing it", why);
     s_install(b, b->cfg);
@@ -137,6 +163,15 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
         return;
     }
     handler_fn fn = handlers__for(req.action);
+    if (zb_action_is_mutation(req.action) && b->persist
+        && state__count(b->state) >= ZB_STATE_MAX_CHANGES) {
+        snprintf(err.message, sizeof err.message,
+                 "%d changes are saved in %s, the most kept; fold them into the rules file "
+                 "and delete the state file.",
+                 ZB_STATE_MAX_CHANGES, state__path(b->state));
+        zb_reply_error(b->reply, &req, ZB_ERR_LIMIT_EXCEEDED, err.message);
+        return;
+    }
     if (fn(b, &req, b->reply, &err) == -1) {
         zb_buf_reset(b->reply);
         zb_reply_error(b->reply, &req, err.code, err.message);

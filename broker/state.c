@@ -191,6 +191,30 @@ static int s_save(zb_state_t *s, char *why, size_t whylen)
     return rc;
 }
 
+int state__replace_last(zb_state_t *s, const void *req, size_t len, char *why, size_t whylen)
+{
+    if (s->count == 0)
+        return state__append(s, req, len, why, whylen);
+    /* Keep the old bytes aside so a failed save can restore them. */
+    size_t start = s->offsets[s->count - 1];
+    size_t old_len = s->ops->len - start;
+    char *old = malloc(old_len ? old_len : 1);
+    if (!old) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    memcpy(old, s->ops->data + start, old_len);
+    s->count--;
+    s->ops->len = start;
+    int rc = state__append(s, req, len, why, whylen);
+    if (rc == -1) {
+        s->ops->len = start;
+        s_push(s, old, old_len); /* fits: the buffer held it a moment ago */
+    }
+    free(old);
+    return rc;
+}
+
 int state__append(zb_state_t *s, const void *req, size_t len, char *why, size_t whylen)
 {
     size_t old_len = s->ops->len;

@@ -33,9 +33,19 @@ size_t state__count(const zb_state_t *self);
 /* The i-th saved request (a msgpack map). */
 const void *state__op(const zb_state_t *self, size_t i, size_t *len);
 
+/* Most changes kept: beyond it mutating requests are refused (fold them
+ * into the rules file and delete the state file). */
+#define ZB_STATE_MAX_CHANGES 100000
+
 /* Appends a request and saves the file. Returns 0, or -1 with the reason
  * in why; the state is then as before the call. */
 int state__append(zb_state_t *self, const void *req, size_t len, char *why, size_t whylen);
+
+/* Like state__append, but the new request takes the place of the last one
+ * (which it makes redundant, e.g. EnableRule after DisableRule of the same
+ * rule): a client toggling a rule does not grow the file. */
+int state__replace_last(zb_state_t *self, const void *req, size_t len, char *why,
+                        size_t whylen);
 
 const char *state__path(const zb_state_t *self);
 

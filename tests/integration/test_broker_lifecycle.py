@@ -167,3 +167,21 @@ def test_a_change_that_cannot_be_saved_is_not_applied(broker_factory, tmp_path):
     assert "could not be saved" in r["Error"]["Message"]
     assert [x["Name"] for x in request(s, "ListEventBuses")["EventBuses"]] == ["default"]
     assert put_events(s, entry())["FailedEntryCount"] == 0
+
+
+def test_toggling_a_rule_does_not_grow_the_state_file(broker_factory):
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    b = broker_factory(file_rules(ep))
+    s = b.client()
+    for i in range(50):
+        action = "DisableRule" if i % 2 == 0 else "EnableRule"
+        assert request(s, action, Name="from-file", EventBusName="orders") == {}
+    state = msgpack.unpackb((b.workdir / "rules.yaml.state").read_bytes())
+    assert state["Version"] == 1
+    assert [op["Action"] for op in state["Ops"]] == ["EnableRule"]
+    assert request(s, "DisableRule", Name="from-file", EventBusName="orders") == {}
+    s.close()
+    assert b.stop() == 0
+    b.start()
+    s = b.client()
+    assert request(s, "DescribeRule", Name="from-file", EventBusName="orders")["State"] == "DISABLED"
