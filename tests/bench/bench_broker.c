@@ -1,7 +1,7 @@
 /*
  * bench_broker.c — zbridged against a bare ZeroMQ relay and nats-server.
  *
- *   bench_broker [--zbridged PATH] [--events N] [--rate R] [--seconds S]
+ *   bench_broker [--zbridged PATH] [--events N] [--rate R] [--seconds S] [--runs K]
  *
  * One producer pipelines ~300-byte events on loopback TCP; one or four
  * subscribers count them, check sequence numbers (loss) and measure
@@ -17,7 +17,9 @@
  *            and subscribers moving the same bytes
  *
  * Throughput runs send as fast as the window allows; latency runs pace the
- * producer at --rate events/s. Figures only: nothing is asserted.
+ * producer at --rate events/s. Each figure is the best of --runs runs
+ * (highest throughput; lowest p99), which filters out a busy machine's
+ * noise. Figures only: nothing is asserted.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -467,6 +469,20 @@ static result_t s_run(const run_t *r)
     return res;
 }
 
+static int s_runs = 3;
+
+/* Best of s_runs: the highest throughput, or the run with the lowest p99. */
+static result_t s_best(const run_t *r)
+{
+    result_t best = s_run(r);
+    for (int i = 1; i < s_runs; i++) {
+        result_t x = s_run(r);
+        if (r->rate > 0 ? x.p99 < best.p99 : x.eps > best.eps)
+            best = x;
+    }
+    return best;
+}
+
 /* ==== zbridged and nats-server processes ================================================ */
 
 static pid_t s_spawn(char *const argv[], const char *log)
@@ -600,9 +616,11 @@ int main(int argc, char **argv)
             rate = atof(argv[++i]);
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+            s_runs = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
         else {
             fprintf(stderr, "usage: bench_broker [--zbridged PATH] [--events N] [--rate R] "
-                            "[--seconds S]\n");
+                            "[--seconds S] [--runs K]\n");
             return 2;
         }
     }
@@ -659,8 +677,8 @@ int main(int argc, char **argv)
 #endif
 
     printf("bench_broker: %" PRIu64 " events of ~%d bytes per throughput run; latency at "
-           "%.0f events/s for %.1f s; loopback TCP\n",
-           events, PAYLOAD, rate, seconds);
+           "%.0f events/s for %.1f s; best of %d runs; loopback TCP\n",
+           events, PAYLOAD, rate, seconds, s_runs);
     result_t zt[2][2], zl[2][2], rt[2], rl[2], nt[2], nl[2];
     memset(nt, 0, sizeof nt);
     memset(nl, 0, sizeof nl);
@@ -669,19 +687,19 @@ int main(int argc, char **argv)
     for (int s = 0; s < 2; s++) {
         printf("\n%d subscriber%s\n", subs_of[s], subs_of[s] > 1 ? "s" : "");
         run_t r = { SYS_RELAY, subs_of[s], 1, events, 0, rin, rout };
-        rt[s] = s_run(&r);
+        rt[s] = s_best(&r);
         s_print("relay (ceiling)", &rt[s], 0);
         r.rate = rate;
         r.events = paced;
-        rl[s] = s_run(&r);
+        rl[s] = s_best(&r);
         s_print("relay (ceiling)", &rl[s], rate);
         if (npid > 0) {
             run_t n = { SYS_NATS, subs_of[s], 1, events, 0, nurl, nurl };
-            nt[s] = s_run(&n);
+            nt[s] = s_best(&n);
             s_print("nats-server", &nt[s], 0);
             n.rate = rate;
             n.events = paced;
-            nl[s] = s_run(&n);
+            nl[s] = s_best(&n);
             s_print("nats-server", &nl[s], rate);
         }
         for (int bi = 0; bi < 2; bi++) {
@@ -689,11 +707,11 @@ int main(int argc, char **argv)
             snprintf(label, sizeof label, "zbridge, %d entr%s/request", batch_of[bi],
                      batch_of[bi] > 1 ? "ies" : "y");
             run_t z = { SYS_ZBRIDGE, subs_of[s], batch_of[bi], events, 0, zin, zout };
-            zt[s][bi] = s_run(&z);
+            zt[s][bi] = s_best(&z);
             s_print(label, &zt[s][bi], 0);
             z.rate = rate;
             z.events = paced;
-            zl[s][bi] = s_run(&z);
+            zl[s][bi] = s_best(&z);
             s_print(label, &zl[s][bi], rate);
         }
     }
