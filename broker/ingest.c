@@ -257,8 +257,9 @@ static int s_detail(zb_buf_t *env, const zb_map_t *m, bool checked, zb_proto_err
     size_t at = env->len;
     if (zb_json_to_msgpack(s, len, env, NULL) == -1)
         goto malformed;
-    uint8_t first = (uint8_t) env->data[at];
-    if (!((first & 0xf0) == 0x80 || first == 0xde || first == 0xdf))
+    /* The JSON reader accepts numbers beyond double's range (as infinity);
+     * the same check as for msgpack keeps them out of envelopes. */
+    if (ingest__check_detail((const uint8_t *) env->data + at, env->len - at) == -1)
         goto malformed;
     return 0;
 malformed:

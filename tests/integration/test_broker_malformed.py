@@ -93,10 +93,11 @@ def test_malformed_details_are_refused_per_entry(broker):
         entry(detail='{"a": ' + deep + '}'),
         entry(detail='{"a": 1,}'),
         entry(detail='{"a": "\\ud800"}'),
+        entry(detail='{"a": 1e400}'),
         entry(detail={"ok": [1, {"x": None}]}),
     ]}, use_bin_type=True))
     codes = [e.get("ErrorCode") for e in r["Entries"]]
-    assert codes == ["MalformedDetail"] * 6 + [None], r
+    assert codes == ["MalformedDetail"] * 7 + [None], r
     bad_utf8 = b"\x82\xa6Action\xa9PutEvents\xa7Entries\x91\x83\xa6Source\xa2\xff\xfe" \
                b"\xaaDetailType\xa1x\xa6Detail\x80"
     r = raw(sock, bad_utf8)
