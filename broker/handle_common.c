@@ -47,6 +47,8 @@ int handle__name(const zb_map_t *m, const char *key, const char *default_name, c
         snprintf(out, 65, "%s", default_name);
         return 0;
     }
+    if (strcmp(key, "EventBusName") == 0)
+        handle__strip_arn(&s, &len);
     if (!config__valid_name(s, len))
         return zb_proto_fail(err, ZB_ERR_VALIDATION,
                              "Parameter %s is not valid. Reason: must be 1 to 64 characters of "
@@ -55,6 +57,18 @@ int handle__name(const zb_map_t *m, const char *key, const char *default_name, c
     memcpy(out, s, len);
     out[len] = '\0';
     return 0;
+}
+
+void handle__strip_arn(const char **s, uint32_t *len)
+{
+    if (*len <= 4 || memcmp(*s, "arn:", 4) != 0)
+        return;
+    for (uint32_t i = *len; i-- > 0;)
+        if ((*s)[i] == '/') {
+            *s += i + 1;
+            *len -= i + 1;
+            return;
+        }
 }
 
 int handle__bus(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **bus,

@@ -57,6 +57,9 @@ int handle__get_metrics(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply
  * ValidationException. */
 int handle__name(const zb_map_t *m, const char *key, const char *default_name, char out[65],
                  zb_proto_error_t *err);
+/* EventBridge accepts a bus's ARN wherever it takes EventBusName: an
+ * "arn:..." value is narrowed to what follows its last '/'. */
+void handle__strip_arn(const char **s, uint32_t *len);
 /* The bus named by `key` (default "default"), or ResourceNotFoundException. */
 int handle__bus(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **bus,
                 zb_proto_error_t *err);

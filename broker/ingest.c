@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "handlers.h"
 #include "json.h"
 #include "metrics.h"
 #include "target.h"
@@ -337,6 +338,8 @@ int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1
         busname = "default";
         bus_len = 7;
     }
+    else
+        handle__strip_arn(&busname, &bus_len);
     zb_bus_t *bus = registry__bus(b->reg, busname, bus_len);
     if (!bus)
         return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Event bus %.*s does not exist.",

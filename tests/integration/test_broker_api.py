@@ -38,11 +38,13 @@ def test_getting_started_flow_delivers_exactly_the_matching_events(api):
                          Resources=["arn:shop:order/o-1"]),
                    entry(detail={"amount": 50}, bus="orders"),
                    entry(source="shop.other", detail={"amount": 500}, bus="orders"),
-                   entry(detail={"amount": 101}))  # default bus: no rule there
+                   entry(detail={"amount": 101}),  # default bus: no rule there
+                   entry(detail={"amount": 200},
+                         bus="arn:zbridge:events:local:000000000000:event-bus/orders"))
     assert r["FailedEntryCount"] == 0
     ids = [e["EventId"] for e in r["Entries"]]
-    assert len(ids) == 4 and all(UUID7.match(i) for i in ids)
-    assert len(set(ids)) == 4 and ids == sorted(ids), "v7 ids are time-ordered"
+    assert len(ids) == 5 and all(UUID7.match(i) for i in ids)
+    assert len(set(ids)) == 5 and ids == sorted(ids), "v7 ids are time-ordered"
     topic, env = receive(sub)
     assert topic == b"big-orders"
     assert list(env) == ["version", "id", "detail-type", "source", "account", "time",
@@ -58,6 +60,8 @@ def test_getting_started_flow_delivers_exactly_the_matching_events(api):
     t = datetime.datetime.strptime(env["time"], "%Y-%m-%dT%H:%M:%SZ")
     now = datetime.datetime.utcnow()
     assert abs((now - t).total_seconds()) < 60
+    _, env = receive(sub)
+    assert env["id"] == ids[4], "a bus ARN names the bus"
     assert nothing_more(sub)
     sub.close()
 
