@@ -143,3 +143,69 @@ int handle__page(const zb_map_t *m, size_t *start, size_t *limit, zb_proto_error
 bad:
     return zb_proto_fail(err, ZB_ERR_VALIDATION, "The NextToken is not valid.");
 }
+
+/* ==== reply pieces shared by several actions ==================================== */
+
+/* Writes a rule's fields (handle__rule_nfields of them) into a map the
+ * caller opened. */
+void handle__put_rule_fields(zb_broker_t *b, zb_buf_t *out, const zb_bus_t *bus,
+                              const zb_rule_t *r)
+{
+    char arn[400];
+    rule__arn(b, bus->name, r->name, arn, sizeof arn);
+    zb_put_cstr(out, "Name");
+    zb_put_cstr(out, r->name);
+    zb_put_cstr(out, "Arn");
+    zb_put_cstr(out, arn);
+    zb_put_cstr(out, "EventPattern");
+    zb_put_cstr(out, r->pattern);
+    zb_put_cstr(out, "State");
+    zb_put_cstr(out, r->enabled ? "ENABLED" : "DISABLED");
+    zb_put_cstr(out, "EventBusName");
+    zb_put_cstr(out, bus->name);
+    if (r->description) {
+        zb_put_cstr(out, "Description");
+        zb_put_cstr(out, r->description);
+    }
+}
+
+uint32_t handle__rule_nfields(const zb_rule_t *r)
+{
+    return r->description ? 6 : 5;
+}
+
+/* EnableRule / DisableRule: the rule named by Name on EventBusName. */
+int handle__set_rule_state(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                           bool enabled, zb_proto_error_t *err)
+{
+    zb_bus_t *bus;
+    zb_rule_t *r;
+    if (handle__rule(b, &req->map, "Name", &bus, &r, err) == -1
+        || bus__set_rule_state(bus, r, enabled, err) == -1)
+        return -1;
+    zb_reply_begin(reply, req, 0);
+    return 0;
+}
+
+/* Appends one FailedEntries item to b->entries. */
+void handle__failed_target(zb_broker_t *b, const char *id, const zb_proto_error_t *e)
+{
+    zb_mpk_put_map(b->entries, 3);
+    zb_put_cstr(b->entries, "TargetId");
+    zb_put_cstr(b->entries, id);
+    zb_put_cstr(b->entries, "ErrorCode");
+    zb_put_cstr(b->entries, zb_error_code_name(e->code));
+    zb_put_cstr(b->entries, "ErrorMessage");
+    zb_put_cstr(b->entries, e->message);
+}
+
+int handle__reply_failed_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                          uint32_t failed)
+{
+    zb_reply_begin(reply, req, 2);
+    zb_put_cstr(reply, "FailedEntryCount");
+    zb_mpk_put_uint(reply, failed);
+    zb_put_cstr(reply, "FailedEntries");
+    zb_mpk_put_array(reply, failed);
+    return zb_buf_append(reply, b->entries->data, b->entries->len);
+}

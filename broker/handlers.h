@@ -72,4 +72,20 @@ int handle__opt_string(const zb_map_t *m, const char *key, char **out, zb_proto_
 /* Pagination: Limit (1..100, default 100) and NextToken (an index). */
 int handle__page(const zb_map_t *m, size_t *start, size_t *limit, zb_proto_error_t *err);
 
+/* ---- reply pieces shared by several actions (handle_common.c) ---------------- */
+
+/* A rule's fields as DescribeRule returns them, into a map the caller
+ * opened with handle__rule_nfields(r) entries. */
+void handle__put_rule_fields(zb_broker_t *b, zb_buf_t *out, const zb_bus_t *bus,
+                             const zb_rule_t *r);
+uint32_t handle__rule_nfields(const zb_rule_t *r);
+/* EnableRule / DisableRule. */
+int handle__set_rule_state(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                           bool enabled, zb_proto_error_t *err);
+/* PutTargets / RemoveTargets: one FailedEntries item, appended to
+ * b->entries; then the whole reply from them. */
+void handle__failed_target(zb_broker_t *b, const char *id, const zb_proto_error_t *e);
+int handle__reply_failed_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                                 uint32_t failed);
+
 #endif
