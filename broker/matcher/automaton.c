@@ -19,7 +19,7 @@
 uint32_t mt_child(const zb_matcher_t *m, uint32_t parent, const char *name, size_t len)
 {
     uint64_t h = mt_hash(parent, MT_TAG_FIELD, name, len);
-    const mt_hentry_t *e = mt_hmap_find(&m->map, h, parent, MT_TAG_FIELD, name, len);
+    const mt_hentry_t *e = mt_hmap_find(&m->fields, h, parent, MT_TAG_FIELD, name, len);
     return e ? e->vals[0] : MT_NONE;
 }
 
@@ -39,7 +39,7 @@ static uint32_t s_child_make(zb_matcher_t *m, uint32_t parent, const char *name,
         free(copy);
         return MT_NONE;
     }
-    if (mt_hmap_add(&m->map, parent, MT_TAG_FIELD, name, len, st) != 0) {
+    if (mt_hmap_add(&m->fields, parent, MT_TAG_FIELD, name, len, st) != 0) {
         free(copy);
         mt_table_release(&m->states, st);
         return MT_NONE;
@@ -69,7 +69,7 @@ static void s_state_unref(zb_matcher_t *m, uint32_t st)
         mt_state_t *ps = STATE(m, parent);
         if (--ps->child_len_count[s->name_len & 31] == 0)
             ps->child_len_bits &= ~(1u << (s->name_len & 31));
-        mt_hmap_remove(&m->map, parent, MT_TAG_FIELD, s->name, s->name_len, st);
+        mt_hmap_remove(&m->fields, parent, MT_TAG_FIELD, s->name, s->name_len, st);
         free(s->name);
         free(s->pfx.v);
         free(s->sfx.v);

@@ -1,9 +1,11 @@
 /*
- * hmap.c — the matcher's one hash table: (state, tag, bytes) -> uint32 list.
+ * hmap.c — the matcher's hash tables: (state, tag, bytes) -> uint32 list.
  *
- * Open addressing with linear probing and backward-shift deletion (no
- * tombstones, so a long add/remove history does not slow lookups). The
- * stored hash is never 0; 0 marks an empty slot.
+ * Open addressing with linear probing over compact 8-byte slots (a 32-bit
+ * hash tag and an entry index) and backward-shift deletion (no tombstones,
+ * so a long add/remove history does not slow lookups). Entries live in a
+ * dense array with a free list; a lookup touches one slot line and, only
+ * when the tag agrees, one entry.
  */
 #include "matcher_int.h"
 
@@ -43,12 +45,19 @@ uint64_t mt_hash(uint32_t state, uint8_t tag, const void *bytes, size_t len)
     return h ? h : 1;
 }
 
+static inline uint32_t s_tag(uint64_t hash)
+{
+    return (uint32_t) (hash >> 32) | 1u;
+}
+
 void mt_hmap_free(mt_hmap_t *map)
 {
-    for (size_t i = 0; i < map->cap; i++) {
-        free(map->slots[i].key);
-        free(map->slots[i].vals);
+    for (uint32_t i = 0; i < map->n_entries; i++) {
+        free(map->entries[i].key);
+        free(map->entries[i].vals);
     }
+    free(map->entries);
+    free(map->free_entries);
     free(map->slots);
     memset(map, 0, sizeof *map);
 }
@@ -60,40 +69,69 @@ static bool s_eq(const mt_hentry_t *e, uint64_t hash, uint32_t state, uint8_t ta
            memcmp(e->key + 1, bytes, len) == 0;
 }
 
+/* Slot index holding (state, tag, bytes), or SIZE_MAX. */
+static size_t s_slot_of(const mt_hmap_t *map, uint64_t hash, uint32_t state, uint8_t tag, const void *bytes,
+                        size_t len)
+{
+    if (map->cap == 0)
+        return SIZE_MAX;
+    size_t mask = map->cap - 1;
+    uint32_t t = s_tag(hash);
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        const mt_hslot_t *s = &map->slots[i];
+        if (s->tag == 0)
+            return SIZE_MAX;
+        if (s->tag == t && s_eq(&map->entries[s->entry], hash, state, tag, bytes, len))
+            return i;
+    }
+}
+
 const mt_hentry_t *mt_hmap_find(const mt_hmap_t *map, uint64_t hash, uint32_t state, uint8_t tag,
                                 const void *bytes, size_t len)
 {
-    if (map->cap == 0)
-        return NULL;
-    size_t mask = map->cap - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        const mt_hentry_t *e = &map->slots[i];
-        if (e->hash == 0)
-            return NULL;
-        if (s_eq(e, hash, state, tag, bytes, len))
-            return e;
-    }
+    size_t i = s_slot_of(map, hash, state, tag, bytes, len);
+    return i == SIZE_MAX ? NULL : &map->entries[map->slots[i].entry];
+}
+
+static void s_place(mt_hslot_t *slots, size_t cap, uint64_t hash, uint32_t entry)
+{
+    size_t mask = cap - 1;
+    size_t j = hash & mask;
+    while (slots[j].tag)
+        j = (j + 1) & mask;
+    slots[j].tag = s_tag(hash);
+    slots[j].entry = entry;
 }
 
 static int s_grow(mt_hmap_t *map)
 {
     size_t cap = map->cap ? map->cap * 2 : 64;
-    mt_hentry_t *slots = calloc(cap, sizeof *slots);
+    mt_hslot_t *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
-    for (size_t i = 0; i < map->cap; i++) {
-        mt_hentry_t *e = &map->slots[i];
-        if (e->hash == 0)
-            continue;
-        size_t j = e->hash & (cap - 1);
-        while (slots[j].hash)
-            j = (j + 1) & (cap - 1);
-        slots[j] = *e;
-    }
+    for (size_t i = 0; i < map->cap; i++)
+        if (map->slots[i].tag)
+            s_place(slots, cap, map->entries[map->slots[i].entry].hash, map->slots[i].entry);
     free(map->slots);
     map->slots = slots;
     map->cap = cap;
     return 0;
+}
+
+/* A free entry index (from the free list, or a new one), or UINT32_MAX. */
+static uint32_t s_entry_alloc(mt_hmap_t *map)
+{
+    if (map->n_free > 0)
+        return map->free_entries[--map->n_free];
+    if (map->n_entries == map->cap_entries) {
+        uint32_t cap = map->cap_entries ? map->cap_entries * 2 : 32;
+        mt_hentry_t *v = realloc(map->entries, cap * sizeof *v);
+        if (!v)
+            return UINT32_MAX;
+        map->entries = v;
+        map->cap_entries = cap;
+    }
+    return map->n_entries++;
 }
 
 int mt_hmap_add(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
@@ -101,39 +139,46 @@ int mt_hmap_add(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, 
 {
     if (len >= UINT32_MAX)
         return -1;
+    uint64_t hash = mt_hash(state, tag, bytes, len);
+    size_t i = s_slot_of(map, hash, state, tag, bytes, len);
+    if (i != SIZE_MAX) {
+        mt_hentry_t *e = &map->entries[map->slots[i].entry];
+        if (e->n_vals == e->cap_vals) {
+            uint32_t cap = e->cap_vals * 2;
+            uint32_t *v = realloc(e->vals, cap * sizeof *v);
+            if (!v)
+                return -1;
+            map->bytes += (cap - e->cap_vals) * sizeof *v;
+            e->vals = v;
+            e->cap_vals = cap;
+        }
+        e->vals[e->n_vals++] = val;
+        return 0;
+    }
     if ((map->count + 1) * 2 > map->cap && s_grow(map) != 0)
         return -1;
-    uint64_t hash = mt_hash(state, tag, bytes, len);
-    size_t mask = map->cap - 1;
-    size_t i = hash & mask;
-    for (;; i = (i + 1) & mask) {
-        mt_hentry_t *e = &map->slots[i];
-        if (e->hash == 0)
-            break;
-        if (s_eq(e, hash, state, tag, bytes, len)) {
-            if (e->n_vals == e->cap_vals) {
-                uint32_t cap = e->cap_vals * 2;
-                uint32_t *v = realloc(e->vals, cap * sizeof *v);
-                if (!v)
-                    return -1;
-                map->bytes += (cap - e->cap_vals) * sizeof *v;
-                e->vals = v;
-                e->cap_vals = cap;
-            }
-            e->vals[e->n_vals++] = val;
-            return 0;
-        }
+    /* make sure a free-list push on removal can never fail */
+    if (map->cap_free < map->n_entries + 1) {
+        uint32_t cap = map->cap_free ? map->cap_free * 2 : 32;
+        while (cap < map->n_entries + 1)
+            cap *= 2;
+        uint32_t *f = realloc(map->free_entries, cap * sizeof *f);
+        if (!f)
+            return -1;
+        map->free_entries = f;
+        map->cap_free = cap;
     }
-    mt_hentry_t *e = &map->slots[i];
     char *key = malloc(len + 1);
     uint32_t *vals = malloc(sizeof *vals);
-    if (!key || !vals) {
+    uint32_t ei = key && vals ? s_entry_alloc(map) : UINT32_MAX;
+    if (ei == UINT32_MAX) {
         free(key);
         free(vals);
         return -1;
     }
     key[0] = (char) tag;
     memcpy(key + 1, bytes, len);
+    mt_hentry_t *e = &map->entries[ei];
     e->hash = hash;
     e->state = state;
     e->klen = (uint32_t) len + 1;
@@ -142,6 +187,7 @@ int mt_hmap_add(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, 
     e->vals[0] = val;
     e->n_vals = 1;
     e->cap_vals = 1;
+    s_place(map->slots, map->cap, hash, ei);
     map->count++;
     map->bytes += len + 1 + sizeof *vals;
     return 0;
@@ -150,19 +196,12 @@ int mt_hmap_add(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, 
 void mt_hmap_remove(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
                     uint32_t val)
 {
-    if (map->cap == 0)
-        return;
     uint64_t hash = mt_hash(state, tag, bytes, len);
-    size_t mask = map->cap - 1;
-    size_t i = hash & mask;
-    for (;; i = (i + 1) & mask) {
-        mt_hentry_t *e = &map->slots[i];
-        if (e->hash == 0)
-            return;
-        if (s_eq(e, hash, state, tag, bytes, len))
-            break;
-    }
-    mt_hentry_t *e = &map->slots[i];
+    size_t i = s_slot_of(map, hash, state, tag, bytes, len);
+    if (i == SIZE_MAX)
+        return;
+    uint32_t ei = map->slots[i].entry;
+    mt_hentry_t *e = &map->entries[ei];
     for (uint32_t k = 0; k < e->n_vals; k++) {
         if (e->vals[k] == val) {
             e->vals[k] = e->vals[--e->n_vals];
@@ -175,16 +214,19 @@ void mt_hmap_remove(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *byt
     free(e->key);
     free(e->vals);
     memset(e, 0, sizeof *e);
+    map->free_entries[map->n_free++] = ei; /* room reserved in mt_hmap_add */
     map->count--;
     /* Backward shift: pull later members of the probe run into the hole
      * when their home slot is at or before it. */
+    size_t mask = map->cap - 1;
     size_t hole = i;
-    for (size_t j = (i + 1) & mask; map->slots[j].hash; j = (j + 1) & mask) {
-        size_t home = map->slots[j].hash & mask;
+    map->slots[hole].tag = 0;
+    for (size_t j = (i + 1) & mask; map->slots[j].tag; j = (j + 1) & mask) {
+        size_t home = map->entries[map->slots[j].entry].hash & mask;
         bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
         if (movable) {
             map->slots[hole] = map->slots[j];
-            memset(&map->slots[j], 0, sizeof map->slots[j]);
+            map->slots[j].tag = 0;
             hole = j;
         }
     }

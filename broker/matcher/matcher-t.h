@@ -6,11 +6,12 @@
  * Shape of the automaton
  *   states      one per distinct field path some rule names ("detail" ->
  *               "detail.state"); state 0 is the event's top level.
- *               Transitions live in one hash table keyed (parent, 'K', name).
+ *               Transitions live in their own hash table keyed
+ *               (parent, 'K', name).
  *   value index each state's "byte machine": exact values (strings, numbers
  *               as 8-byte order-preserving keys, true/false/null, folded
  *               strings for equals-ignore-case) and prefixes/suffixes live in
- *               the same global hash table keyed (state, tag, bytes); a
+ *               one hash table keyed (state, tag, bytes); a
  *               prefix/suffix lookup probes only the distinct lengths in use
  *               at that state. Matchers that cannot be hashed (numeric
  *               ranges, cidr, wildcards with inner stars, anything-but,
@@ -128,7 +129,7 @@ typedef struct mt_pattern {
 /* ---- global hash table --------------------------------------------------- */
 
 typedef struct mt_hentry {
-    uint64_t hash;         /* 0 marks an empty slot */
+    uint64_t hash;         /* full hash; 0 marks a free entry */
     uint32_t state;
     uint32_t klen;         /* bytes of key (tag included) */
     char *key;             /* tag + bytes */
@@ -136,10 +137,22 @@ typedef struct mt_hentry {
     uint32_t n_vals, cap_vals;
 } mt_hentry_t;
 
+/* Open-addressing slot: 8 bytes, so the probed array stays small enough
+ * for the caches with 100,000 keys; the entry is read only when the
+ * 32-bit tag agrees. */
+typedef struct mt_hslot {
+    uint32_t tag;          /* high hash bits | 1; 0 marks an empty slot */
+    uint32_t entry;        /* index into entries */
+} mt_hslot_t;
+
 typedef struct mt_hmap {
-    mt_hentry_t *slots;
-    size_t cap;            /* power of two */
-    size_t count;
+    mt_hslot_t *slots;
+    size_t cap;            /* slots, a power of two */
+    size_t count;          /* live entries */
+    mt_hentry_t *entries;
+    uint32_t n_entries, cap_entries;
+    uint32_t *free_entries;
+    uint32_t n_free, cap_free;
     size_t bytes;          /* heap held by keys and value vectors */
 } mt_hmap_t;
 
@@ -226,7 +239,10 @@ typedef struct mt_table {
 } mt_table_t;
 
 struct zb_matcher {
-    mt_hmap_t map;
+    mt_hmap_t map;         /* value index of every state */
+    mt_hmap_t fields;      /* field transitions: small, so it stays in cache
+                            * however large the value index grows */
+    mt_hmap_t ids;         /* rule id -> rule slot */
     mt_table_t states;     /* mt_state_t */
     mt_table_t conds;      /* mt_cond_t */
     mt_table_t subs;       /* mt_sub_t */

@@ -59,6 +59,8 @@ void zb_matcher_destroy(zb_matcher_t **self_p)
     for (uint32_t i = 0; i < m->subs.n; i++)
         free(MT_AT(m->subs, mt_sub_t, i)->conds);
     mt_hmap_free(&m->map);
+    mt_hmap_free(&m->fields);
+    mt_hmap_free(&m->ids);
     mt_table_free(&m->states);
     mt_table_free(&m->conds);
     mt_table_free(&m->subs);
@@ -72,7 +74,7 @@ static uint32_t s_find_rule(const zb_matcher_t *m, uint64_t id)
 {
     uint8_t key[8];
     memcpy(key, &id, 8);
-    const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(MT_NONE, MT_TAG_RULE, key, 8), MT_NONE, MT_TAG_RULE, key, 8);
+    const mt_hentry_t *e = mt_hmap_find(&m->ids, mt_hash(MT_NONE, MT_TAG_RULE, key, 8), MT_NONE, MT_TAG_RULE, key, 8);
     return e ? e->vals[0] : MT_NONE;
 }
 
@@ -82,7 +84,7 @@ static void s_drop(zb_matcher_t *m, uint32_t slot)
     uint8_t key[8];
     memcpy(key, &r->id, 8);
     mt_uninstall(m, slot);
-    mt_hmap_remove(&m->map, MT_NONE, MT_TAG_RULE, key, 8, slot);
+    mt_hmap_remove(&m->ids, MT_NONE, MT_TAG_RULE, key, 8, slot);
     m->pattern_bytes -= mt_pattern_bytes(r->pat);
     mt_pattern_free(&r->pat);
     mt_table_release(&m->rules, slot);
@@ -145,7 +147,7 @@ static int s_add(zb_matcher_t *self, uint64_t rule_id, mt_pattern_t *pat, zb_mat
         s_drop(self, old);
         self->n_rules--;
     }
-    if (mt_hmap_add(&self->map, MT_NONE, MT_TAG_RULE, key, 8, slot) != 0) {
+    if (mt_hmap_add(&self->ids, MT_NONE, MT_TAG_RULE, key, 8, slot) != 0) {
         mt_uninstall(self, slot);
         mt_pattern_free(&RULE(self, slot)->pat);
         mt_table_release(&self->rules, slot);
@@ -174,7 +176,11 @@ size_t zb_matcher_size(const zb_matcher_t *self)
 size_t zb_matcher_memory(const zb_matcher_t *self)
 {
     const zb_matcher_t *m = self;
-    size_t b = sizeof *m + m->map.cap * sizeof(mt_hentry_t) + m->map.bytes + m->pattern_bytes;
+    size_t b = sizeof *m + m->pattern_bytes;
+    const mt_hmap_t *maps[3] = {&m->map, &m->fields, &m->ids};
+    for (int i = 0; i < 3; i++)
+        b += maps[i]->cap * sizeof(mt_hslot_t) + maps[i]->cap_entries * sizeof(mt_hentry_t) +
+             maps[i]->cap_free * sizeof(uint32_t) + maps[i]->bytes;
     b += (size_t) m->states.cap * m->states.elem + (size_t) m->conds.cap * m->conds.elem;
     b += (size_t) m->subs.cap * m->subs.elem + (size_t) m->rules.cap * m->rules.elem;
     b += (m->states.cap_free + m->conds.cap_free + m->subs.cap_free + m->rules.cap_free) * sizeof(uint32_t);

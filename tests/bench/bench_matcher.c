@@ -3,6 +3,7 @@
  *
  *   bench_matcher [--data citylots.jsonl] [--rules cl2_rules.json]
  *                 [--runs N] [--only CATEGORY] [--no-scaling] [--json-only]
+ *                 [--scaling-only]
  *
  * For each category of cl2_rules.json: adds its five rules to one matcher,
  * matches every event (as JSON text, then as msgpack), checks the per-rule
@@ -182,8 +183,10 @@ int main(int argc, char **argv)
             scaling = false;
         else if (strcmp(argv[i], "--json-only") == 0)
             s_json_only = true;
+        else if (strcmp(argv[i], "--scaling-only") == 0)
+            only = "-";
         else {
-            fprintf(stderr, "usage: %s [--data F] [--rules F] [--runs N] [--only CAT] [--no-scaling] [--json-only]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--data F] [--rules F] [--runs N] [--only CAT] [--no-scaling] [--json-only] [--scaling-only]\n", argv[0]);
             return 2;
         }
     }
@@ -257,7 +260,7 @@ int main(int argc, char **argv)
         zb_matcher_destroy(&m);
     }
 
-    if (scaling && !only) {
+    if (scaling && (!only || strcmp(only, "-") == 0)) {
         /* D = sorted distinct MAPBLKLOT values. */
         char **vals = malloc(ev.n * sizeof *vals);
         size_t nv = 0;
