@@ -521,6 +521,50 @@ static void many_rules_match_like_one(void **state)
     zb_matcher_destroy(&m);
 }
 
+static void random_add_remove_keeps_the_index_exact(void **state)
+{
+    (void) state;
+    enum { N = 4000 };
+    static bool live[N];
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    uint32_t seed = 99;
+    for (int step = 0; step < 40000; step++) {
+        seed = seed * 1664525u + 1013904223u;
+        int i = (int) ((seed >> 8) % N);
+        if (live[i]) {
+            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+            live[i] = false;
+        } else {
+            char p[96];
+            int n = snprintf(p, sizeof p, "{\"k\":[\"v%d\",{\"prefix\":\"p%d-\"}]}", i, i % 97);
+            assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+            live[i] = true;
+        }
+    }
+    size_t count = 0;
+    for (int i = 0; i < N; i++)
+        count += live[i];
+    assert_int_equal(zb_matcher_size(m), count);
+    for (int i = 0; i < N; i++) {
+        char ev[64];
+        snprintf(ev, sizeof ev, "{\"k\":\"v%d\"}", i);
+        const uint64_t *ids;
+        int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err);
+        assert_int_equal(n, live[i] ? 1 : 0);
+    }
+    /* "p5-x" hits every live rule whose prefix is p5- */
+    const uint64_t *ids;
+    int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, "{\"k\":\"p5-x\"}", 12, &ids, &err);
+    int want = 0;
+    for (int i = 0; i < N; i++)
+        want += live[i] && i % 97 == 5;
+    assert_int_equal(n, want);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 typedef struct {
     double lo, hi;
     int lo_op, hi_op; /* 0 none, 1 strict, 2 inclusive */
@@ -674,6 +718,7 @@ int main(void)
         cmocka_unit_test(replace_and_remove),
         cmocka_unit_test(removal_releases_memory),
         cmocka_unit_test(many_rules_match_like_one),
+        cmocka_unit_test(random_add_remove_keeps_the_index_exact),
         cmocka_unit_test(many_numeric_ranges_agree_with_brute_force),
         cmocka_unit_test(many_cidr_blocks),
         cmocka_unit_test(msgpack_patterns_and_native_types),
