@@ -27,6 +27,7 @@
 #define MAX_FLOW_DEPTH 256
 #define MAX_MAP_KEYS 64          /* schema mappings have a handful of keys */
 #define MAX_PATTERN_BYTES (256 * 1024)
+#define MAX_PATTERN_KEYS 1024    /* per mapping; keeps the duplicate check cheap */
 
 typedef struct s_ctx {
     const char *path;
@@ -174,6 +175,24 @@ static int s_to_json(s_ctx_t *c, yaml_node_t *n, zb_buf_t *out, int depth)
         return -1;
     }
     if (n->type == YAML_MAPPING_NODE) {
+        if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > MAX_PATTERN_KEYS) {
+            s_err(c, n, "event pattern mapping has more than %d keys", MAX_PATTERN_KEYS);
+            return -1;
+        }
+        /* YAML keys are unique (1.2, 3.2.1.1); JSON would let the last one
+         * win silently, which hides typos in hand-written patterns. */
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+            for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+                yaml_node_t *k2 = yaml_document_get_node(c->doc, q->key);
+                if (k->type == YAML_SCALAR_NODE && k2->type == YAML_SCALAR_NODE
+                    && strcmp(s_scalar(k), s_scalar(k2)) == 0) {
+                    s_err(c, k, "event pattern: duplicate key '%s'", s_scalar(k));
+                    return -1;
+                }
+            }
+        }
         zb_buf_append_byte(out, '{');
         int i = 0;
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;

@@ -65,6 +65,13 @@ def test_every_error_names_file_line_and_column(tmp_path, where, what):
     assert lines and what in lines[0], out
 
 
+def test_duplicate_keys_in_a_yaml_pattern_are_refused(tmp_path):
+    rc, out, path = check(tmp_path, "buses:\n  - name: b\n    rules:\n      - name: r\n"
+                                    "        event-pattern:\n          source: [a]\n"
+                                    "          source: [b]\n")
+    assert rc == 1 and f"{path}:7:11: event pattern: duplicate key 'source'" in out, out
+
+
 def test_invalid_yaml_names_line_and_column(tmp_path):
     rc, out, path = check(tmp_path, "buses:\n  - name: a\n   bad: [\n")
     assert rc == 1 and f"{path}:3:" in out and "invalid YAML" in out
