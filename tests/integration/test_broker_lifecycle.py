@@ -185,3 +185,26 @@ def test_toggling_a_rule_does_not_grow_the_state_file(broker_factory):
     b.start()
     s = b.client()
     assert request(s, "DescribeRule", Name="from-file", EventBusName="orders")["State"] == "DISABLED"
+
+
+def test_reloading_under_load_loses_no_accepted_event(broker_factory):
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    b = broker_factory(file_rules(ep))
+    s = b.client()
+    sub = subscriber(b.ctx, ep)
+    sub.setsockopt(__import__("zmq").RCVHWM, 0)
+    n = 3000
+    for i in range(n // 10):
+        s.send(msgpack.packb({"Action": "PutEvents", "Entries": [
+            entry(bus="orders", detail={"seq": i * 10 + k}) for k in range(10)]}))
+        if i in (50, 150, 250):
+            rewrite(b, file_rules(ep) + f"# reload {i}\n")
+            b.signal(signal.SIGHUP)
+    accepted = 0
+    for _ in range(n // 10):
+        r = msgpack.unpackb(s.recv())
+        accepted += len(r["Entries"]) - r["FailedEntryCount"]
+    assert accepted == n
+    seqs = [receive(sub)[1]["detail"]["seq"] for _ in range(n)]
+    assert seqs == list(range(n))
+    wait_log(b, "reloaded", count=1)
