@@ -835,6 +835,25 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
     else if (bn && !(bn->type == YAML_SCALAR_NODE && s_core_null(s_scalar(bn))))
         s_err(&c, bn, "buses must be a sequence, not %s", s_kind(bn));
 
+    /* Targets sharing an endpoint share its socket, so they must agree on
+     * the high-water mark (it is the socket's). */
+    for (size_t i = 0; i < cfg->nbuses; i++)
+        for (size_t j = 0; j < cfg->buses[i].nrules; j++)
+            for (size_t k = 0; k < cfg->buses[i].rules[j].ntargets; k++) {
+                conf_target_t *t = &cfg->buses[i].rules[j].targets[k];
+                conf_target_t *first = config__first_on_endpoint(cfg, t->endpoint);
+                if (t->endpoint && first && first != t && first->hwm != t->hwm) {
+                    zb_buf_appendf(errors,
+                                   "%s:%d:%d: target %s: high-water-mark %lld differs from %lld "
+                                   "set for %s at line %d (targets sharing an endpoint share "
+                                   "its socket)\n",
+                                   path, t->mark.line, t->mark.col, t->id ? t->id : "?",
+                                   (long long) t->hwm, (long long) first->hwm, t->endpoint,
+                                   first->mark.line);
+                    c.nerrors++;
+                }
+            }
+
     /* Every target endpoint must differ from the request endpoint. */
     if (!cfg->listen)
         cfg->listen = strdup("tcp://127.0.0.1:7400");
@@ -926,6 +945,20 @@ void config__destroy(zb_config_t **self_p)
     free(cfg->state_file);
     free(cfg);
     *self_p = NULL;
+}
+
+conf_target_t *config__first_on_endpoint(const zb_config_t *cfg, const char *endpoint)
+{
+    if (!endpoint)
+        return NULL;
+    for (size_t i = 0; i < cfg->nbuses; i++)
+        for (size_t j = 0; j < cfg->buses[i].nrules; j++)
+            for (size_t k = 0; k < cfg->buses[i].rules[j].ntargets; k++) {
+                conf_target_t *t = &cfg->buses[i].rules[j].targets[k];
+                if (t->endpoint && strcmp(t->endpoint, endpoint) == 0)
+                    return t;
+            }
+    return NULL;
 }
 
 bool config__valid_name(const char *s, size_t len)

@@ -78,6 +78,9 @@ void config__destroy(zb_config_t **self_p);
  * inproc://name). Returns 0, or -1 with the reason in err. */
 int config__check_endpoint(const char *endpoint, char *err, size_t errlen);
 
+/* The first target (in file order) naming `endpoint`, or NULL. */
+conf_target_t *config__first_on_endpoint(const zb_config_t *cfg, const char *endpoint);
+
 /* Checks a bus or rule name / target id: 1..64 of [A-Za-z0-9._-]. */
 bool config__valid_name(const char *s, size_t len);
 

@@ -55,6 +55,34 @@ static int s_read_target(zb_broker_t *b, const uint8_t *val, size_t len, conf_ta
     return 0;
 }
 
+/* A pub endpoint already open keeps its socket, whose high-water mark is
+ * fixed: a target naming it must agree (the one it replaces aside). */
+static int s_check_hwm(zb_broker_t *b, const zb_rule_t *rule, const conf_target_t *ct,
+                       zb_proto_error_t *err)
+{
+    if (strcmp(ct->type, "pub") != 0 || !ct->endpoint)
+        return 0;
+    for (size_t i = 0; i < b->reg->nbuses; i++) {
+        const zb_bus_t *bus = b->reg->buses[i];
+        for (size_t j = 0; j < bus->nslots; j++) {
+            const zb_rule_t *r = bus->slots[j];
+            for (size_t k = 0; r && k < r->ntargets; k++) {
+                const zb_target_t *t = r->targets[k];
+                if (r == rule && strcmp(t->id, ct->id) == 0)
+                    continue;
+                if (t->endpoint && strcmp(t->type, "pub") == 0
+                    && strcmp(t->endpoint, ct->endpoint) == 0 && t->hwm != ct->hwm)
+                    return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                                         "Parameter HighWaterMark is not valid. Reason: %s is "
+                                         "open with HighWaterMark %lld (target %s of rule %s); "
+                                         "targets sharing an endpoint share its socket.",
+                                         ct->endpoint, (long long) t->hwm, t->id, r->name);
+            }
+        }
+    }
+    return 0;
+}
+
 int handle__put_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
                         zb_proto_error_t *err)
 {
@@ -90,6 +118,8 @@ int handle__put_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply
                                "The requested resource exceeds the maximum number allowed: %lld "
                                "targets per rule (max-targets-per-rule).",
                                (long long) b->cfg->limits.max_targets_per_rule);
+        if (rc == 0)
+            rc = s_check_hwm(b, r, &ct, &e);
         if (rc == 0)
             rc = rule__put_target(b, r, &ct, &e);
         if (rc == -1) {

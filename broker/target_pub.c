@@ -43,6 +43,11 @@ static int s_open(void *pd, const zb_target_config_t *c, void **target, char *er
         return -1;
     for (pub_socket_t *s = pool->head; s; s = s->next)
         if (strcmp(s->endpoint, c->endpoint) == 0) {
+            /* Kept across reloads and replacements; a changed mark applies
+             * to subscribers that connect from now on (ZeroMQ sets it per
+             * connection). */
+            int hwm = (int) c->high_water_mark;
+            zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
             s->refs++;
             *target = s;
             return 0;

@@ -3,8 +3,10 @@
  * per distinct endpoint, shared by every target that names it.
  *
  * High-water mark policy: each socket queues at most `high-water-mark`
- * events per subscriber (ZMQ_SNDHWM; the first target to open an endpoint
- * sets it, 0 = unbounded). A subscriber whose queue is full misses events
+ * events per subscriber (ZMQ_SNDHWM, 0 = unbounded). Targets sharing an
+ * endpoint must agree on it (the rules file and PutTargets check); a
+ * changed mark (reload, PutTargets) applies to subscribers connecting
+ * after the change. A subscriber whose queue is full misses events
  * (ZeroMQ PUB drops for that subscriber only); ingest and the other
  * subscribers never wait for it.
  */

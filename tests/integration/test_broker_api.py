@@ -279,6 +279,13 @@ def test_rule_and_bus_control_actions(api):
     t = request(sock, "ListTargetsByRule", Rule="r", EventBusName="orders")["Targets"]
     assert t == [{"Id": "ok", "Type": "pub", "Endpoint": ep, "Topic": "{rule}",
                   "HighWaterMark": 10}]
+    r = request(sock, "PutTargets", Rule="r", EventBusName="orders", Targets=[
+        {"Id": "other", "Endpoint": ep, "HighWaterMark": 20}])
+    assert r["FailedEntryCount"] == 1
+    assert "open with HighWaterMark 10" in r["FailedEntries"][0]["ErrorMessage"]
+    r = request(sock, "PutTargets", Rule="r", EventBusName="orders", Targets=[
+        {"Id": "ok", "Endpoint": ep, "HighWaterMark": 20}])
+    assert r["FailedEntryCount"] == 0, "a target may change its own socket's mark"
     r = request(sock, "DeleteRule", Name="r", EventBusName="orders")
     assert r["Error"] == {"Code": "ValidationException",
                           "Message": "Rule can't be deleted since it has targets."}

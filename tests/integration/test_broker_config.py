@@ -72,6 +72,14 @@ def test_duplicate_keys_in_a_yaml_pattern_are_refused(tmp_path):
     assert rc == 1 and f"{path}:7:11: event pattern: duplicate key 'source'" in out, out
 
 
+def test_targets_sharing_an_endpoint_must_agree_on_the_high_water_mark(tmp_path):
+    rc, out, path = check(tmp_path, "buses:\n  - name: b\n    rules:\n      - name: r\n"
+                                    "        event-pattern: {source: [a]}\n        targets:\n"
+                                    "          - {id: t1, endpoint: 'inproc://x', high-water-mark: 5}\n"
+                                    "          - {id: t2, endpoint: 'inproc://x'}\n")
+    assert rc == 1 and f"{path}:8:13: target t2: high-water-mark 100000 differs from 5" in out, out
+
+
 def test_invalid_yaml_names_line_and_column(tmp_path):
     rc, out, path = check(tmp_path, "buses:\n  - name: a\n   bad: [\n")
     assert rc == 1 and f"{path}:3:" in out and "invalid YAML" in out
