@@ -618,6 +618,9 @@ int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids)
     }
     if (ctx->oom || ctx->too_complex)
         return -1;
-    *ids = ctx->ids;
+    /* Never NULL, even before the first match grew the array: callers may
+     * hand it straight to memcpy/memcmp with a count of 0. */
+    static const uint64_t s_no_ids[1];
+    *ids = ctx->ids ? ctx->ids : s_no_ids;
     return (int) ctx->n_ids;
 }

@@ -104,7 +104,7 @@ void zb_match_ctx_destroy(zb_match_ctx_t **self_p);
 /* Matches one event (len bytes in `format`) against every rule.
  * On success returns the number of matching rules (>= 0) and points *ids at
  * that many distinct rule ids, in no particular order, valid until the next
- * call with `ctx`. Returns -1 with *err filled if the event is malformed
+ * call with `ctx` (never NULL, even when the count is 0). Returns -1 with *err filled if the event is malformed
  * (not an object/map, bad syntax, invalid UTF-8 in JSON, nesting deeper
  * than 64 levels, a msgpack map key that is not a string), or if its arrays
  * would make the array-consistency check exceed its fixed work budget
