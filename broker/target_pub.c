@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <zmq.h>
 
 /* One bound PUB socket, shared by every target naming its endpoint. The
@@ -36,6 +40,41 @@ static int s_validate(void *pd, const zb_target_config_t *c, char *err, size_t e
     return 0;
 }
 
+/* Binding ipc://PATH makes libzmq unlink whatever is at PATH first. An
+ * endpoint can come from any client through PutTargets, so without this
+ * check a request could destroy a file the broker may write (its rules
+ * file, say) or steal a socket another listener serves (the broker's own
+ * request endpoint spelled "ipc:///d//x.sock"). Binding is allowed only
+ * where nothing is, or where a socket is left over with nobody listening.
+ * Returns 0, or -1 with the reason in err. */
+static int s_ipc_path_free(const char *endpoint, char *err, size_t errlen)
+{
+    const char *path = endpoint + strlen("ipc://");
+    if (path[0] == '@')
+        return 0; /* Linux abstract namespace: no file behind it */
+    struct stat st;
+    if (lstat(path, &st) == -1)
+        return 0; /* nothing there (or unreachable: bind will say) */
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, errlen, "cannot bind %s: the path exists and is not a socket", endpoint);
+        return -1;
+    }
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path)
+        return 0; /* bind refuses it anyway */
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd == -1)
+        return 0;
+    int live = connect(fd, (struct sockaddr *) &sa, sizeof sa) == 0;
+    close(fd);
+    if (live) {
+        snprintf(err, errlen, "cannot bind %s: another listener serves that socket", endpoint);
+        return -1;
+    }
+    return 0;
+}
+
 static int s_open(void *pd, const zb_target_config_t *c, void **target, char *err, size_t errlen)
 {
     pub_pool_t *pool = pd;
@@ -52,6 +91,8 @@ static int s_open(void *pd, const zb_target_config_t *c, void **target, char *er
             *target = s;
             return 0;
         }
+    if (strncmp(c->endpoint, "ipc://", 6) == 0 && s_ipc_path_free(c->endpoint, err, errlen) == -1)
+        return -1;
     pub_socket_t *s = calloc(1, sizeof *s);
     if (!s || !(s->endpoint = strdup(c->endpoint))) {
         free(s);
