@@ -2,6 +2,7 @@
  * bench_broker.c — zbridged against a bare ZeroMQ relay and nats-server.
  *
  *   bench_broker [--zbridged PATH] [--events N] [--rate R] [--seconds S] [--runs K]
+ *                [--rules N]
  *
  * One producer pipelines ~300-byte events on loopback TCP; one or four
  * subscribers count them, check sequence numbers (loss) and measure
@@ -557,8 +558,9 @@ static void s_stop(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-/* 100 rules of mixed operators: 4 match (one per region), 96 do not. */
-static void s_write_rules(const char *path, int listen_port, int pub_port)
+/* `nrules` rules of mixed operators (100 by default): 4 match (one per
+ * region), the others do not. */
+static void s_write_rules(const char *path, int listen_port, int pub_port, int nrules)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -568,7 +570,7 @@ static void s_write_rules(const char *path, int listen_port, int pub_port)
     fprintf(f, "broker:\n  listen: tcp://127.0.0.1:%d\n  shutdown-linger-ms: 0\n", listen_port);
     fprintf(f, "buses:\n  - name: bench\n    rules:\n");
     static const char *regions[] = { "eu-west", "us-east", "ap-south", "sa-east" };
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < nrules; i++) {
         const char *p;
         char buf[512];
         switch (i < 4 ? -1 : i % 8) {
@@ -642,6 +644,7 @@ int main(int argc, char **argv)
     const char *zbridged = NULL;
     uint64_t events = 300000;
     double rate = 20000, seconds = 2;
+    int nrules = 100;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--zbridged") && i + 1 < argc)
             zbridged = argv[++i];
@@ -651,11 +654,13 @@ int main(int argc, char **argv)
             rate = atof(argv[++i]);
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--rules") && i + 1 < argc)
+            nrules = atoi(argv[++i]) >= 4 ? atoi(argv[i]) : 4;
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
             s_runs = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
         else {
             fprintf(stderr, "usage: bench_broker [--zbridged PATH] [--events N] [--rate R] "
-                            "[--seconds S] [--runs K]\n");
+                            "[--seconds S] [--runs K] [--rules N]\n");
             return 2;
         }
     }
@@ -680,7 +685,7 @@ int main(int argc, char **argv)
     snprintf(zlog, sizeof zlog, "/tmp/zb-bench-%d.log", (int) getpid());
     snprintf(zin, sizeof zin, "tcp://127.0.0.1:%d", zport);
     snprintf(zout, sizeof zout, "tcp://127.0.0.1:%d", zpub);
-    s_write_rules(rules, zport, zpub);
+    s_write_rules(rules, zport, zpub, nrules);
     char state[96];
     snprintf(state, sizeof state, "%s.state", rules);
     char *zargv[] = { (char *) zbridged, "--config", rules, "--state", state, NULL };
@@ -712,8 +717,8 @@ int main(int argc, char **argv)
 #endif
 
     printf("bench_broker: %" PRIu64 " events of ~%d bytes per throughput run; latency at "
-           "%.0f events/s for %.1f s; best of %d runs; loopback TCP\n",
-           events, PAYLOAD, rate, seconds, s_runs);
+           "%.0f events/s for %.1f s; best of %d runs; %d rules; loopback TCP\n",
+           events, PAYLOAD, rate, seconds, s_runs, nrules);
     result_t zt[2][2], zl[2][2], rt[2], rl[2], nt[2], nl[2];
     memset(nt, 0, sizeof nt);
     memset(nl, 0, sizeof nl);
