@@ -340,12 +340,11 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
     s_stamp_mtime(b);
     if (serve) {
         b->router = zmq_socket(b->zctx, ZMQ_ROUTER);
-        int linger = 1000, sndhwm = 100000, rcvhwm = 10000;
+        int linger = 1000, sndhwm = 100000, rcvhwm = 1000;
         /* A peer sending far beyond the request limit is cut off by ZeroMQ
-         * rather than buffered whole; up to 4x it gets a clear error. */
-        int64_t maxmsg = b->cfg->limits.max_request_bytes * 4;
-        if (maxmsg < 64 * 1024 * 1024)
-            maxmsg = 64 * 1024 * 1024;
+         * rather than buffered whole (memory); up to twice the limit it
+         * gets a clear LimitExceededException and stays connected. */
+        int64_t maxmsg = b->cfg->limits.max_request_bytes * 2 + 65536;
         if (!b->router || zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger) == -1
             || zmq_setsockopt(b->router, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) == -1
             || zmq_setsockopt(b->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) == -1

@@ -143,3 +143,10 @@ def test_a_client_that_vanishes_mid_pipeline_does_not_hurt(broker):
         s.send(msgpack.packb({"Action": "PutEvents", "Entries": [entry()]}))
     s.close()
     still_serving(broker, broker.client())
+
+
+def test_a_message_far_beyond_the_limit_costs_only_its_sender(broker):
+    huge = broker.client()
+    huge.send(b"\x80" * (3 << 20))  # > 2 x max-request-bytes: the connection is dropped
+    other = broker.client()
+    still_serving(broker, other)
