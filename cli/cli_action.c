@@ -561,6 +561,10 @@ static int s_read_page(const void *page, size_t len, const char *key, zb_buf_t *
     return 0;
 }
 
+/* More pages than any broker serves for one listing (its pages hold 100
+ * items): past this a broker is taken to be looping. */
+#define CLI_MAX_PAGES 10000
+
 /* Runs a list action page after page, following NextToken, and returns one
  * reply {key: [every item]} as if the broker had sent it whole. */
 static int s_call_all_pages(zbridge_client_t *client, const cli_command_t *cmd,
@@ -569,11 +573,12 @@ static int s_call_all_pages(zbridge_client_t *client, const cli_command_t *cmd,
 {
     zb_buf_t *req = zb_buf_new(256), *items = zb_buf_new(1024);
     zb_buf_t *token = zb_buf_new(64), *last = zb_buf_new(64), *out = NULL;
-    uint32_t nitems = 0;
+    uint32_t nitems = 0, pages = 0;
     int rc = -1;
     if (!req || !items || !token || !last)
         goto done;
     for (;;) {
+        uint32_t before = nitems;
         zb_buf_reset(req);
         int w = zb_mpk_put_map(req, count + (token->len > 0));
         w |= zb_buf_append(req, fields->data, fields->len);
@@ -589,9 +594,13 @@ static int s_call_all_pages(zbridge_client_t *client, const cli_command_t *cmd,
         w = zb_buf_append(last, token->data, token->len);
         w |= s_read_page(page, len, cmd->paginate, items, &nitems, token);
         free(page);
-        /* A token that does not move would loop for ever. */
-        if (w || (token->len > 0 && token->len == last->len
-                  && memcmp(token->data, last->data, token->len) == 0)) {
+        /* A broker that hands out tokens without moving (the same token, or
+         * pages with nothing on them) or without end would keep the CLI
+         * asking for ever: every page must bring items, and there is a cap. */
+        bool stuck = token->len > 0
+                     && ((token->len == last->len && memcmp(token->data, last->data, token->len) == 0)
+                         || nitems == before || ++pages >= CLI_MAX_PAGES);
+        if (w || stuck) {
             err->kind = ZBRIDGE_ERROR_PROTOCOL;
             snprintf(err->code, sizeof err->code, "InvalidReply");
             snprintf(err->message, sizeof err->message,

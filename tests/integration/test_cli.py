@@ -221,6 +221,23 @@ def test_a_next_token_that_never_moves_is_an_error_not_a_loop(fake_broker):
     assert len(b.requests) == 2
 
 
+def test_tokens_that_alternate_on_empty_pages_are_an_error_not_a_loop(fake_broker):
+    b = fake_broker(lambda req: {"EventBuses": [],
+                                 "NextToken": "b" if req.get("NextToken") == "a" else "a"})
+    res = zbridge("list-event-buses", endpoint=b.endpoint, timeout=10)
+    assert res.returncode == 255
+    assert "malformed page of ListEventBuses" in res.stderr
+    assert len(b.requests) == 1
+
+
+def test_a_broker_paging_without_end_is_cut_off(fake_broker):
+    b = fake_broker(lambda req: {"EventBuses": [{"Name": "x"}],
+                                 "NextToken": str(int(req.get("NextToken", "0")) + 1)})
+    res = zbridge("list-event-buses", endpoint=b.endpoint, timeout=60)
+    assert res.returncode == 255
+    assert len(b.requests) == 10000
+
+
 def test_endpoint_comes_from_zbridge_endpoint_when_no_flag(fake_broker):
     b = fake_broker(lambda req: {"Ok": True})
     res = zbridge("get-metrics", env={"ZBRIDGE_ENDPOINT": b.endpoint})
