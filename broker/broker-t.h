@@ -105,6 +105,19 @@ typedef struct zb_registry {
 
 /* ---- the broker -------------------------------------------------------------------- */
 
+/* A target plugin loaded at start (plugin.c). */
+#define ZB_MAX_PLUGINS 16
+
+typedef struct loaded_plugin {
+    char *path;
+    void *dl;                  /* dlopen handle */
+    void *data;                /* what zb_plugin_init returned */
+    int (*cleanup)(void *data, const zb_plugin_opt_t *options, int option_count);
+    zb_plugin_opt_t *opts;     /* point into the config that loaded it (copied) */
+    char **strings;            /* owned copies behind opts */
+    int nopts;
+} loaded_plugin_t;
+
 typedef struct pub_pool pub_pool_t;
 typedef struct zb_state zb_state_t;
 
@@ -122,6 +135,8 @@ typedef struct zb_broker {
     target_kind_t pub_kind;    /* built in */
     target_kind_t kinds[ZB_MAX_TARGET_KINDS]; /* registered through the host */
     int nkinds;
+    loaded_plugin_t plugins[ZB_MAX_PLUGINS];
+    int nplugins;
     pub_pool_t *pub_pool;
     zb_host_t host;            /* what plugins are given (target.c) */
 

@@ -34,6 +34,7 @@ typedef struct s_ctx {
     yaml_document_t *doc;
     zb_buf_t *errors;
     int nerrors;
+    bool have_plugins;     /* target types beyond pub are checked at load */
 } s_ctx_t;
 
 /* ==== small helpers ========================================================== */
@@ -426,15 +427,13 @@ static void s_target_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
     }
     else if (!strcmp(key, "type")) {
         s_set_string(c, key, v, &t->type);
-        if (t->type && strcmp(t->type, "pub") != 0)
-            s_err(c, v, "unknown target type '%s' (known: pub)", t->type);
+        if (t->type && strcmp(t->type, "pub") != 0 && !c->have_plugins)
+            s_err(c, v, "unknown target type '%s' (known: pub; broker.plugins add more)",
+                  t->type);
     }
     else if (!strcmp(key, "endpoint")) {
         s_set_string(c, key, v, &t->endpoint);
         t->endpoint_mark = s_mark(v);
-        char why[256];
-        if (t->endpoint && config__check_endpoint(t->endpoint, why, sizeof why) == -1)
-            s_err(c, v, "bad endpoint '%s': %s", t->endpoint, why);
     }
     else if (!strcmp(key, "topic"))
         s_set_string(c, key, v, &t->topic);
@@ -455,8 +454,16 @@ static void s_read_target(s_ctx_t *c, yaml_node_t *n, conf_target_t *t)
         s_err(c, n, "target: id is required");
     if (!t->type)
         t->type = strdup("pub");
-    if (!t->endpoint)
+    /* pub endpoints are ZeroMQ's; a plugin kind checks its own at open. */
+    char why[256];
+    if (!t->endpoint && !strcmp(t->type, "pub"))
         s_err(c, n, "target%s%s: endpoint is required", t->id ? " " : "", t->id ? t->id : "");
+    else if (t->endpoint && !strcmp(t->type, "pub")
+             && config__check_endpoint(t->endpoint, why, sizeof why) == -1) {
+        c->nerrors++;
+        zb_buf_appendf(c->errors, "%s:%d:%d: bad endpoint '%s': %s\n", c->path,
+                       t->endpoint_mark.line, t->endpoint_mark.col, t->endpoint, why);
+    }
     if (!t->topic)
         t->topic = strdup("{rule}");
 }
@@ -628,6 +635,67 @@ static void s_read_bus(s_ctx_t *c, yaml_node_t *n, conf_bus_t *b, const conf_lim
 
 /* ==== broker section ============================================================ */
 
+static void s_plugin_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    conf_plugin_t *pl = arg;
+    if (!strcmp(key, "path")) {
+        s_set_string(c, key, v, &pl->path);
+        return;
+    }
+    /* options: a mapping of scalars, handed to the plugin as text */
+    if (v->type != YAML_MAPPING_NODE) {
+        s_err(c, v, "options must be a mapping, not %s", s_kind(v));
+        return;
+    }
+    size_t n = (size_t) (v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    if (n > MAX_MAP_KEYS) {
+        s_err(c, v, "options has more than %d keys", MAX_MAP_KEYS);
+        return;
+    }
+    pl->keys = calloc(n ? n : 1, sizeof *pl->keys);
+    pl->values = calloc(n ? n : 1, sizeof *pl->values);
+    if (!pl->keys || !pl->values) {
+        s_err(c, v, "out of memory");
+        return;
+    }
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *pk = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *pv = yaml_document_get_node(c->doc, p->value);
+        char *ks = s_string(c, "an option name", pk);
+        char *vs = ks ? s_string(c, ks, pv) : NULL;
+        if (!ks || !vs) {
+            free(ks);
+            free(vs);
+            continue;
+        }
+        pl->keys[pl->noptions] = ks;
+        pl->values[pl->noptions++] = vs;
+    }
+}
+
+static void s_read_plugins(s_ctx_t *c, yaml_node_t *v, zb_config_t *cfg)
+{
+    static const char *const keys[] = { "path", "options", NULL };
+    if (v->type != YAML_SEQUENCE_NODE) {
+        s_err(c, v, "plugins must be a sequence, not %s", s_kind(v));
+        return;
+    }
+    size_t n = (size_t) (v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > 16) {
+        s_err(c, v, "more than 16 plugins");
+        return;
+    }
+    cfg->plugins = calloc(n ? n : 1, sizeof *cfg->plugins);
+    for (size_t i = 0; cfg->plugins && i < n; i++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
+        conf_plugin_t *pl = &cfg->plugins[cfg->nplugins++];
+        pl->mark = s_mark(item);
+        if (s_walk_map(c, item, "plugin", keys, s_plugin_field, pl) == 0 && !pl->path)
+            s_err(c, item, "plugin: path is required");
+    }
+}
+
 static void s_limits_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                            void *arg)
 {
@@ -666,6 +734,8 @@ static void s_broker_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
         s_set_bool(c, key, v, &cfg->watch);
     else if (!strcmp(key, "shutdown-linger-ms"))
         s_set_int(c, key, v, 0, 600000, &cfg->linger_ms);
+    else if (!strcmp(key, "plugins"))
+        s_read_plugins(c, v, cfg);
     else if (!strcmp(key, "limits")) {
         static const char *const keys[] = { "max-request-bytes",       "max-entries-per-request",
                                             "max-entry-bytes",         "max-buses",
@@ -684,8 +754,9 @@ static void s_top_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_node_t
 {
     s_top_arg_t *a = arg;
     if (!strcmp(key, "broker")) {
-        static const char *const keys[] = { "listen", "account",            "region", "state-file",
-                                            "watch",  "shutdown-linger-ms", "limits", NULL };
+        static const char *const keys[] = { "listen",  "account", "region",
+                                            "state-file", "watch", "shutdown-linger-ms",
+                                            "limits",  "plugins", NULL };
         s_walk_map(c, v, "broker", keys, s_broker_field, a->cfg);
     }
     else if (!strcmp(key, "buses"))
@@ -803,7 +874,7 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
         config__destroy(&cfg);
         return NULL;
     }
-    s_ctx_t c = { path, &doc, errors, 0 };
+    s_ctx_t c = { path, &doc, errors, 0, false };
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     s_top_arg_t top = { cfg, NULL };
     if (!root)
@@ -813,6 +884,7 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
         static const char *const keys[] = { "broker", "buses", NULL };
         s_walk_map(&c, root, "top level", keys, s_top_field, &top);
     }
+    c.have_plugins = cfg->nplugins > 0;
     yaml_node_t *bn = top.buses_node;
     if (bn && bn->type == YAML_SEQUENCE_NODE) {
         size_t n_items = (size_t) (bn->data.sequence.items.top - bn->data.sequence.items.start);
@@ -938,6 +1010,17 @@ void config__destroy(zb_config_t **self_p)
         free(b->rules);
     }
     free(cfg->buses);
+    for (size_t i = 0; i < cfg->nplugins; i++) {
+        conf_plugin_t *pl = &cfg->plugins[i];
+        for (size_t k = 0; k < pl->noptions; k++) {
+            free(pl->keys[k]);
+            free(pl->values[k]);
+        }
+        free(pl->keys);
+        free(pl->values);
+        free(pl->path);
+    }
+    free(cfg->plugins);
     free(cfg->path);
     free(cfg->listen);
     free(cfg->account);

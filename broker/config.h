@@ -56,6 +56,15 @@ typedef struct conf_limits {
     int64_t max_targets_per_rule;
 } conf_limits_t;
 
+/* A target plugin to load at start (broker.plugins). */
+typedef struct conf_plugin {
+    char *path;            /* as written; relative paths are relative to the rules file */
+    char **keys;           /* options, as text */
+    char **values;
+    size_t noptions;
+    conf_mark_t mark;
+} conf_plugin_t;
+
 typedef struct zb_config {
     char *path;
     char *listen;
@@ -65,6 +74,8 @@ typedef struct zb_config {
     bool watch;            /* reload when the file changes */
     int64_t linger_ms;     /* how long shutdown waits to flush PUB queues */
     conf_limits_t limits;
+    conf_plugin_t *plugins;
+    size_t nplugins;
     conf_bus_t *buses;
     size_t nbuses;
 } zb_config_t;

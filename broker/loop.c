@@ -24,6 +24,7 @@
 #include "handlers.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "plugin.h"
 #include "state.h"
 #include "target.h"
 #include "target_pub.h"
@@ -262,6 +263,11 @@ int broker__reload(zb_broker_t *b)
     if (strcmp(cfg->listen, b->cfg->listen) != 0)
         broker__log("broker.listen changed to %s: that takes a restart; still serving %s",
                     cfg->listen, b->cfg->listen);
+    bool same_plugins = cfg->nplugins == b->cfg->nplugins;
+    for (size_t i = 0; same_plugins && i < cfg->nplugins; i++)
+        same_plugins = strcmp(cfg->plugins[i].path, b->cfg->plugins[i].path) == 0;
+    if (!same_plugins)
+        broker__log("broker.plugins changed: that takes a restart; the loaded plugins stay");
     /* Settings bound at start stay as they were until a restart. */
     free(cfg->listen);
     cfg->listen = strdup(b->cfg->listen);
@@ -326,6 +332,10 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
         goto fail;
     }
     zb_buf_reset(errors);
+    if (plugin__load_all(b, cfg, errors) == -1) {
+        fputs(errors->data, stderr);
+        goto fail;
+    }
     if (state__load(b->state, errors) == -1) {
         fputs(errors->data, stderr);
         goto fail;
@@ -369,6 +379,7 @@ void broker__destroy(zb_broker_t **self_p)
     if (b->router)
         zmq_close(b->router);
     registry__destroy(b, &b->reg);
+    plugin__unload_all(b);
     target_pub__cleanup(b);
     if (b->zctx)
         zmq_ctx_term(b->zctx);
