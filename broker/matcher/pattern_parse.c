@@ -366,6 +366,7 @@ static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
     int rc = -1;
     uint32_t n = 0;
     mt_alt_t *a = NULL;
+    size_t saved = SIZE_MAX; /* path length before an inner operator's key */
     switch (v->type) {
     case ZB_JSON_STRING:
         items[n++] = v;
@@ -433,6 +434,7 @@ static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
             break;
         }
         const zb_json_t *op = v->child;
+        saved = s_path_push_key(cc, op->key, op->key_len);
         mt_kind_t kind;
         bool fold = false, allow_empty = false;
         const char *what = op->key;
@@ -482,11 +484,13 @@ static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
         rc = FAIL(cc, v, "Value of anything-but must be an array or single string/number value.");
     }
 out:
+    if (saved != SIZE_MAX)
+        s_path_pop(cc, saved);
     free(items);
     return rc;
 oom:
-    free(items);
-    return FAIL(cc, v, "out of memory");
+    rc = FAIL(cc, v, "out of memory");
+    goto out;
 }
 
 static bool s_is(const zb_json_t *m, const char *name)
