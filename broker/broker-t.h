@@ -95,6 +95,7 @@ struct zb_bus {
     uint64_t triggered;       /* sum over rules */
     uint64_t invocations;
     uint64_t failed_invocations;
+    zb_hist_t latency;        /* ingest -> handed to a target, this bus's events */
 };
 
 typedef struct zb_registry {

@@ -176,6 +176,7 @@ void registry__carry_metrics(zb_registry_t *to, const zb_registry_t *from)
         nb->triggered = ob->triggered;
         nb->invocations = ob->invocations;
         nb->failed_invocations = ob->failed_invocations;
+        nb->latency = ob->latency;
         for (size_t j = 0; j < nb->nslots; j++) {
             zb_rule_t *nr = nb->slots[j];
             zb_rule_t *or = nr ? bus__rule(ob, nr->name, strlen(nr->name)) : NULL;

@@ -47,9 +47,11 @@ int handle__get_metrics(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply
     zb_mpk_put_array(reply, (uint32_t) b->reg->nbuses);
     for (size_t i = 0; i < b->reg->nbuses; i++) {
         const zb_bus_t *bus = b->reg->buses[i];
-        zb_mpk_put_map(reply, 9);
+        zb_mpk_put_map(reply, 10);
         zb_put_cstr(reply, "Name");
         zb_put_cstr(reply, bus->name);
+        zb_put_cstr(reply, "IngestiontoInvocationStartLatency");
+        s_latency(reply, &bus->latency);
         s_counter(reply, "PutEventsEntriesCount", bus->entries + bus->failed_entries);
         s_counter(reply, "PutEventsFailedEntriesCount", bus->failed_entries);
         s_counter(reply, "MatchedEvents", bus->matched);

@@ -314,7 +314,9 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
                 rule->failed_invocations++;
                 bus->failed_invocations++;
             }
-            metrics__record_since(&b->latency, b->now_ns);
+            uint64_t ns = metrics__now_ns() - b->now_ns;
+            metrics__record(&b->latency, ns);
+            metrics__record(&bus->latency, ns);
         }
     }
 }

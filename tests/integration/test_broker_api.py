@@ -327,6 +327,7 @@ def test_get_metrics_counts_per_bus_rule_and_target(api):
     assert rule["Targets"] == [{"Id": "t", "Invocations": 2, "FailedInvocations": 0}]
     lat = m["IngestiontoInvocationStartLatency"]
     assert lat["Count"] == 2 and 0 < lat["p50"] <= lat["p99"] <= lat["Max"] * 1.07
+    assert bus["IngestiontoInvocationStartLatency"]["Count"] == 2
 
 
 def test_a_stuck_subscriber_never_stalls_ingest_or_other_targets(api):
