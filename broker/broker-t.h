@@ -131,6 +131,7 @@ typedef struct zb_broker {
     zb_registry_t *reg;        /* live buses, rules, targets */
     zb_state_t *state;         /* API changes, persisted beside the rules file */
     bool replaying;            /* applying saved API changes: do not save again */
+    size_t replay_change;      /* while replaying: which change (1-based), for the log */
     bool persist;              /* save API changes (off for tests and the fuzzer) */
 
     target_kind_t pub_kind;    /* built in */

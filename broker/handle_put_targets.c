@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "bus.h"
+#include "broker.h"
 #include "handlers.h"
+#include "state.h"
 #include "target.h"
 
 /* Reads one API target into ct (strings point into `tmp` copies freed by
@@ -125,6 +127,14 @@ int handle__put_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply
         if (rc == -1) {
             failed++;
             handle__failed_target(b, id, &e);
+            /* A saved target that cannot be opened again (its port is
+             * taken, say) must not vanish unnoticed: events would be
+             * acknowledged and reach nothing. */
+            if (b->replaying)
+                broker__log("%s: change %zu (PutTargets): target %s of rule %s on EventBus %s "
+                            "was not restored: %s",
+                            state__path(b->state), b->replay_change, id, r->name, bus->name,
+                            e.message);
         }
         free(ct.type);
         free(ct.endpoint);

@@ -69,6 +69,7 @@ static void s_replay(zb_broker_t *b)
                         i + 1);
             continue;
         }
+        b->replay_change = i + 1;
         if (fn(b, &req, b->reply, &err) == -1)
             broker__log("%s: change %zu (%s) no longer applies: %s", state__path(b->state),
                         i + 1, zb_action_name(req.action), err.message);
@@ -103,6 +104,7 @@ static int s_install(zb_broker_t *b, zb_config_t *cfg)
     }
     if (old_cfg != cfg)
         config__destroy(&old_cfg);
+    target_pub__sweep(b);
     return 0;
 }
 
@@ -176,10 +178,11 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
     if (fn(b, &req, b->reply, &err) == -1) {
         zb_buf_reset(b->reply);
         zb_reply_error(b->reply, &req, err.code, err.message);
-        return;
-    }
-    if (zb_action_is_mutation(req.action) && !b->replaying && b->persist)
+    } else if (zb_action_is_mutation(req.action) && !b->replaying && b->persist)
         s_persist(b, &req, body, len);
+    /* Saved or undone: only now may sockets no target names be closed. */
+    if (zb_action_is_mutation(req.action) && !b->replaying)
+        target_pub__sweep(b);
 }
 
 /* Reads one whole message from the router and answers it. Returns 0, or -1

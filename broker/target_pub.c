@@ -17,7 +17,12 @@
 #include <zmq.h>
 
 /* One bound PUB socket, shared by every target naming its endpoint. The
- * open target handle is the socket entry itself, reference-counted. */
+ * open target handle is the socket entry itself, reference-counted. An
+ * entry whose count drops to 0 stays bound until target_pub__sweep: a
+ * change that fails to save is undone by rebuilding the registry, and the
+ * rebuilt targets must find their sockets still bound (a closed TCP port
+ * stays busy for a moment, so a fresh bind would fail and the targets be
+ * lost). */
 typedef struct pub_socket {
     char *endpoint;
     void *sock;
@@ -87,7 +92,7 @@ static int s_open(void *pd, const zb_target_config_t *c, void **target, char *er
              * connection). */
             int hwm = (int) c->high_water_mark;
             zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-            s->refs++;
+            s->refs++; /* revives an entry waiting for the sweep, too */
             *target = s;
             return 0;
         }
@@ -134,19 +139,11 @@ static zb_deliver_result_t s_deliver(void *target, const zb_event_t *ev)
 
 static void s_close(void *pd, void **target)
 {
-    pub_pool_t *pool = pd;
+    (void) pd;
     pub_socket_t *s = *target;
     *target = NULL;
-    if (!s || --s->refs > 0)
-        return;
-    for (pub_socket_t **pp = &pool->head; *pp; pp = &(*pp)->next)
-        if (*pp == s) {
-            *pp = s->next;
-            break;
-        }
-    zmq_close(s->sock);
-    free(s->endpoint);
-    free(s);
+    if (s)
+        s->refs--; /* closed by target_pub__sweep when no target revives it */
 }
 
 static const zb_target_ops_t s_ops = {
@@ -187,10 +184,28 @@ void target_pub__cleanup(zb_broker_t *b)
     b->pub_pool = NULL;
 }
 
+void target_pub__sweep(zb_broker_t *b)
+{
+    pub_pool_t *pool = b->pub_pool;
+    if (!pool)
+        return;
+    for (pub_socket_t **pp = &pool->head; *pp;) {
+        pub_socket_t *s = *pp;
+        if (s->refs > 0) {
+            pp = &s->next;
+            continue;
+        }
+        *pp = s->next;
+        zmq_close(s->sock);
+        free(s->endpoint);
+        free(s);
+    }
+}
+
 size_t target_pub__sockets(const zb_broker_t *b)
 {
     size_t n = 0;
     for (pub_socket_t *s = b->pub_pool ? b->pub_pool->head : NULL; s; s = s->next)
-        n++;
+        n += s->refs > 0;
     return n;
 }

@@ -19,6 +19,10 @@
 int target_pub__init(zb_broker_t *b);
 /* Frees the pool; every pub target must be closed already. */
 void target_pub__cleanup(zb_broker_t *b);
+/* Closes the sockets no target names any more. Closing is deferred to
+ * here so that undoing a change (a rebuild) finds them still bound: call
+ * it once a request, reload or undo is complete. */
+void target_pub__sweep(zb_broker_t *b);
 /* Number of PUB sockets open (for tests and metrics). */
 size_t target_pub__sockets(const zb_broker_t *b);
 
