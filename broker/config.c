@@ -445,7 +445,7 @@ static void s_read_target(s_ctx_t *c, yaml_node_t *n, conf_target_t *t)
 {
     static const char *const keys[] = { "id", "type", "endpoint", "topic", "high-water-mark",
                                         NULL };
-    t->hwm = ZB_DEFAULT_HWM;
+    t->hwm = -1; /* not set: config__load gives the default once limits are read */
     t->mark = s_mark(n);
     s_walk_map(c, n, "target", keys, s_target_field, t);
     if (n->type != YAML_MAPPING_NODE)
@@ -712,6 +712,14 @@ static void s_limits_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
         s_set_int(c, key, v, 1, 1000000, &l->max_rules_per_bus);
     else if (!strcmp(key, "max-targets-per-rule"))
         s_set_int(c, key, v, 1, 10000, &l->max_targets_per_rule);
+    else if (!strcmp(key, "queue-bytes"))
+        s_set_int(c, key, v, 0, INT64_MAX / 2, &l->queue_bytes);
+}
+
+int64_t config__default_hwm(const conf_limits_t *limits)
+{
+    int64_t hwm = limits->queue_bytes / limits->max_entry_bytes;
+    return hwm < ZB_MIN_DEFAULT_HWM ? ZB_MIN_DEFAULT_HWM : hwm;
 }
 
 static void s_broker_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -740,7 +748,8 @@ static void s_broker_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
         static const char *const keys[] = { "max-request-bytes",       "max-entries-per-request",
                                             "max-entry-bytes",         "max-buses",
                                             "max-rules-per-bus",
-                                            "max-targets-per-rule",    NULL };
+                                            "max-targets-per-rule",    "queue-bytes",
+                                            NULL };
         s_walk_map(c, v, "broker.limits", keys, s_limits_field, &cfg->limits);
     }
 }
@@ -853,7 +862,7 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
     cfg->limits = (conf_limits_t) { ZB_DEFAULT_MAX_REQUEST_BYTES, ZB_DEFAULT_MAX_ENTRIES,
                                     ZB_DEFAULT_MAX_ENTRY_BYTES, ZB_DEFAULT_MAX_BUSES,
                                     ZB_DEFAULT_MAX_RULES_PER_BUS,
-                                    ZB_DEFAULT_MAX_TARGETS_PER_RULE };
+                                    ZB_DEFAULT_MAX_TARGETS_PER_RULE, ZB_DEFAULT_QUEUE_BYTES };
     zb_buf_t *text = s_read_file(path, errors);
     if (!text || s_prescan(path, text, errors) == -1) {
         zb_buf_destroy(&text);
@@ -906,6 +915,12 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
     }
     else if (bn && !(bn->type == YAML_SCALAR_NODE && s_core_null(s_scalar(bn))))
         s_err(&c, bn, "buses must be a sequence, not %s", s_kind(bn));
+
+    for (size_t i = 0; i < cfg->nbuses; i++)
+        for (size_t j = 0; j < cfg->buses[i].nrules; j++)
+            for (size_t k = 0; k < cfg->buses[i].rules[j].ntargets; k++)
+                if (cfg->buses[i].rules[j].targets[k].hwm == -1)
+                    cfg->buses[i].rules[j].targets[k].hwm = config__default_hwm(&cfg->limits);
 
     /* Targets sharing an endpoint share its socket, so they must agree on
      * the high-water mark (it is the socket's). */

@@ -54,6 +54,7 @@ typedef struct conf_limits {
     int64_t max_buses;
     int64_t max_rules_per_bus;
     int64_t max_targets_per_rule;
+    int64_t queue_bytes;   /* per subscriber; gives the default high-water mark */
 } conf_limits_t;
 
 /* A target plugin to load at start (broker.plugins). */
@@ -90,6 +91,9 @@ void config__destroy(zb_config_t **self_p);
 int config__check_endpoint(const char *endpoint, char *err, size_t errlen);
 
 /* The first target (in file order) naming `endpoint`, or NULL. */
+/* The high-water mark of a target that sets none: queue-bytes divided by
+ * max-entry-bytes (at least ZB_MIN_DEFAULT_HWM). */
+int64_t config__default_hwm(const conf_limits_t *limits);
 conf_target_t *config__first_on_endpoint(const zb_config_t *cfg, const char *endpoint);
 
 /* Checks a bus or rule name / target id: 1..64 of [A-Za-z0-9._-]. */

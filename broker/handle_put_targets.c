@@ -47,7 +47,7 @@ static int s_read_target(zb_broker_t *b, const uint8_t *val, size_t len, conf_ta
         return zb_proto_fail(err, ZB_ERR_VALIDATION,
                              "Parameter Endpoint is not valid. Reason: it is the broker's request "
                              "endpoint.");
-    int64_t hwm = ZB_DEFAULT_HWM;
+    int64_t hwm = config__default_hwm(&b->cfg->limits);
     int rc = zb_map_get_int(&m, "HighWaterMark", &hwm);
     if (rc == -1 || hwm < 0 || hwm > INT32_MAX)
         return zb_proto_fail(err, ZB_ERR_VALIDATION,

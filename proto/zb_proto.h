@@ -44,7 +44,11 @@ extern "C" {
 #define ZB_DEFAULT_MAX_BUSES 100
 #define ZB_DEFAULT_MAX_RULES_PER_BUS 1000
 #define ZB_DEFAULT_MAX_TARGETS_PER_RULE 100
-#define ZB_DEFAULT_HWM 100000
+/* A subscriber that never reads holds up to high-water-mark envelopes in
+ * the broker's memory, so the default mark comes from a byte budget:
+ * queue-bytes / max-entry-bytes events, and never fewer than the floor. */
+#define ZB_DEFAULT_QUEUE_BYTES (64 * 1024 * 1024)
+#define ZB_MIN_DEFAULT_HWM 64
 
 /* ---- actions --------------------------------------------------------------- */
 

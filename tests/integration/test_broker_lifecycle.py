@@ -21,7 +21,9 @@ def rewrite(broker, text):
     broker.rules.write_text(text.replace("{listen}", broker.endpoint))
 
 
-def file_rules(ep, extra=""):
+def file_rules(ep, extra="", hwm=None):
+    # hwm: a burst test's subscriber must not drop (0 = unbounded queue)
+    mark = f"\n            high-water-mark: {hwm}" if hwm is not None else ""
     return f"""\
 # hand-written: keep this comment
 broker:
@@ -35,7 +37,7 @@ buses:
         targets:
           - id: t
             endpoint: {ep}
-            topic: file
+            topic: file{mark}
 {extra}"""
 
 
@@ -138,7 +140,7 @@ def test_watch_reloads_when_the_file_changes(broker_factory):
 
 def test_sigterm_publishes_everything_accepted_and_exits_0(broker_factory):
     ep = f"tcp://127.0.0.1:{free_port()}"
-    b = broker_factory(file_rules(ep))
+    b = broker_factory(file_rules(ep, hwm=0))
     s = b.client()
     sub = subscriber(b.ctx, ep)
     sub.setsockopt(__import__("zmq").RCVHWM, 0)
@@ -189,7 +191,7 @@ def test_toggling_a_rule_does_not_grow_the_state_file(broker_factory):
 
 def test_reloading_under_load_loses_no_accepted_event(broker_factory):
     ep = f"tcp://127.0.0.1:{free_port()}"
-    b = broker_factory(file_rules(ep))
+    b = broker_factory(file_rules(ep, hwm=0))
     s = b.client()
     sub = subscriber(b.ctx, ep)
     sub.setsockopt(__import__("zmq").RCVHWM, 0)
@@ -198,7 +200,7 @@ def test_reloading_under_load_loses_no_accepted_event(broker_factory):
         s.send(msgpack.packb({"Action": "PutEvents", "Entries": [
             entry(bus="orders", detail={"seq": i * 10 + k}) for k in range(10)]}))
         if i in (50, 150, 250):
-            rewrite(b, file_rules(ep) + f"# reload {i}\n")
+            rewrite(b, file_rules(ep, hwm=0) + f"# reload {i}\n")
             b.signal(signal.SIGHUP)
     accepted = 0
     for _ in range(n // 10):

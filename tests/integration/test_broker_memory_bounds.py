@@ -1,0 +1,42 @@
+"""What a peer that never reads can make the broker hold: subscriber queues
+are bounded in bytes by default."""
+from broker_util import free_port, request
+
+
+def limits_rules(limits):
+    return "broker:\n  listen: {listen}\n  limits:\n" + "".join(
+        f"    {k}: {v}\n" for k, v in limits.items()) + "buses:\n  - name: default\n"
+
+
+def hwm_of_new_target(b):
+    s = b.client()
+    request(s, "PutRule", Name="r", EventPattern='{"source": ["x"]}')
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    assert request(s, "PutTargets", Rule="r",
+                   Targets=[{"Id": "t", "Endpoint": ep}])["FailedEntryCount"] == 0
+    return request(s, "ListTargetsByRule", Rule="r")["Targets"][0]["HighWaterMark"]
+
+
+def test_default_high_water_mark_keeps_a_subscriber_queue_within_64_mib(broker_factory):
+    # 64 MiB / 256 KiB entries: a subscriber that never reads holds 64 MiB at most.
+    assert hwm_of_new_target(broker_factory()) == 256
+
+
+def test_default_high_water_mark_follows_queue_bytes_and_max_entry_bytes(broker_factory):
+    b = broker_factory(limits_rules({"queue-bytes": 1048576, "max-entry-bytes": 4096}))
+    assert hwm_of_new_target(b) == 256
+
+
+def test_default_high_water_mark_has_a_floor(broker_factory):
+    b = broker_factory(limits_rules({"queue-bytes": 1024, "max-entry-bytes": 1048576}))
+    assert hwm_of_new_target(b) == 64
+
+
+def test_file_targets_without_a_mark_get_the_byte_derived_default(broker_factory):
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    b = broker_factory("broker:\n  listen: {listen}\n  limits:\n    queue-bytes: 33554432\n"
+                       "buses:\n  - name: default\n    rules:\n      - name: r\n"
+                       "        event-pattern: {source: [x]}\n        targets:\n"
+                       f"          - {{id: t, endpoint: '{ep}'}}\n")
+    s = b.client()
+    assert request(s, "ListTargetsByRule", Rule="r")["Targets"][0]["HighWaterMark"] == 128
