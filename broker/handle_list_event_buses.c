@@ -31,25 +31,33 @@ int handle__list_event_buses(zb_broker_t *b, const zb_request_t *req, zb_buf_t *
     if (zb_map_require_str(&req->map, "NamePrefix", false, &prefix, &plen, err) == -1
         || handle__page(&req->map, &start, &limit, err) == -1)
         return -1;
-    /* Two passes: count the page, then write it (map headers need counts). */
+    /* Items go to b->entries first (the array header needs their count):
+     * the page ends at `limit` items or once it holds ZB_REPLY_PAGE_BYTES
+     * (always one item, for progress), so replies stay small. */
+    zb_buf_reset(b->entries);
     size_t matching = 0, shown = 0;
-    for (size_t i = 0; i < b->reg->nbuses; i++)
-        if (strncmp(b->reg->buses[i]->name, prefix, plen) == 0)
-            matching++;
-    if (start < matching)
-        shown = matching - start < limit ? matching - start : limit;
+    bool full = false;
+    for (size_t i = 0; i < b->reg->nbuses; i++) {
+        const zb_bus_t *bus = b->reg->buses[i];
+        if (strncmp(bus->name, prefix, plen) != 0)
+            continue;
+        if (matching++ < start || full)
+            continue;
+        size_t before = b->entries->len;
+        s_put_bus(b, b->entries, bus);
+        if (shown > 0 && b->entries->len > ZB_REPLY_PAGE_BYTES) {
+            b->entries->len = before; /* this item starts the next page */
+            b->entries->data[before] = '\0';
+            full = true;
+            continue;
+        }
+        full = ++shown == limit;
+    }
     bool more = start + shown < matching;
     zb_reply_begin(reply, req, more ? 2 : 1);
     zb_put_cstr(reply, "EventBuses");
     zb_mpk_put_array(reply, (uint32_t) shown);
-    for (size_t i = 0, k = 0; i < b->reg->nbuses; i++) {
-        const zb_bus_t *bus = b->reg->buses[i];
-        if (strncmp(bus->name, prefix, plen) != 0)
-            continue;
-        if (k >= start && k < start + shown)
-            s_put_bus(b, reply, bus);
-        k++;
-    }
+    zb_buf_append(reply, b->entries->data, b->entries->len);
     if (more) {
         zb_put_cstr(reply, "NextToken");
         zb_buf_t *tmp = b->topic;

@@ -17,26 +17,34 @@ int handle__list_rules(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
         || zb_map_require_str(&req->map, "NamePrefix", false, &prefix, &plen, err) == -1
         || handle__page(&req->map, &start, &limit, err) == -1)
         return -1;
+    /* The page's items go to b->entries first: it ends at `limit` items or
+     * once it holds ZB_REPLY_PAGE_BYTES (always one item, for progress),
+     * so a peer that never reads its replies cannot queue huge ones. */
+    zb_buf_reset(b->entries);
     size_t matching = 0, shown = 0;
-    for (size_t i = 0; i < bus->nslots; i++)
-        if (bus->slots[i] && strncmp(bus->slots[i]->name, prefix, plen) == 0)
-            matching++;
-    if (start < matching)
-        shown = matching - start < limit ? matching - start : limit;
+    bool full = false;
+    for (size_t i = 0; i < bus->nslots; i++) {
+        const zb_rule_t *r = bus->slots[i];
+        if (!r || strncmp(r->name, prefix, plen) != 0)
+            continue;
+        if (matching++ < start || full)
+            continue;
+        size_t before = b->entries->len;
+        zb_mpk_put_map(b->entries, handle__rule_nfields(r));
+        handle__put_rule_fields(b, b->entries, bus, r);
+        if (shown > 0 && b->entries->len > ZB_REPLY_PAGE_BYTES) {
+            b->entries->len = before; /* this item starts the next page */
+            b->entries->data[before] = '\0';
+            full = true;
+            continue;
+        }
+        full = ++shown == limit;
+    }
     bool more = start + shown < matching;
     zb_reply_begin(reply, req, more ? 2 : 1);
     zb_put_cstr(reply, "Rules");
     zb_mpk_put_array(reply, (uint32_t) shown);
-    for (size_t i = 0, k = 0; i < bus->nslots; i++) {
-        const zb_rule_t *r = bus->slots[i];
-        if (!r || strncmp(r->name, prefix, plen) != 0)
-            continue;
-        if (k >= start && k < start + shown) {
-            zb_mpk_put_map(reply, handle__rule_nfields(r));
-            handle__put_rule_fields(b, reply, bus, r);
-        }
-        k++;
-    }
+    zb_buf_append(reply, b->entries->data, b->entries->len);
     if (more) {
         zb_put_cstr(reply, "NextToken");
         zb_buf_reset(b->topic);

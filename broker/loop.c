@@ -353,7 +353,10 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
     s_stamp_mtime(b);
     if (serve) {
         b->router = zmq_socket(b->zctx, ZMQ_ROUTER);
-        int linger = 1000, sndhwm = 100000, rcvhwm = 1000;
+        /* Replies wait here for peers that may never read them: as many
+         * per peer as requests may queue, each bounded in size (pages
+         * and RequestId, see zb_proto.h). */
+        int linger = 1000, sndhwm = ZB_REPLY_QUEUE_MESSAGES, rcvhwm = 1000;
         /* A peer sending far beyond the request limit is cut off by ZeroMQ
          * rather than buffered whole (memory); up to twice the limit it
          * gets a clear LimitExceededException and stays connected. */

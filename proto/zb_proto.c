@@ -313,6 +313,11 @@ int zb_request_decode(zb_request_t *req, const void *body, size_t len, zb_proto_
     if (zb_map_decode(&req->map, body, len, err) == -1)
         return -1;
     const zb_field_t *rid = zb_map_get(&req->map, "RequestId");
+    if (rid && rid->val_len > ZB_MAX_REQUEST_ID_BYTES)
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter RequestId is not valid. Reason: must encode in at most "
+                             "%d bytes.",
+                             ZB_MAX_REQUEST_ID_BYTES);
     if (rid) {
         req->request_id = rid->val;
         req->request_id_len = rid->val_len;

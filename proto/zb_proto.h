@@ -47,6 +47,14 @@ extern "C" {
 /* A subscriber that never reads holds up to high-water-mark envelopes in
  * the broker's memory, so the default mark comes from a byte budget:
  * queue-bytes / max-entry-bytes events, and never fewer than the floor. */
+/* Replies are queued for peers that may never read them, so their size is
+ * bounded: a RequestId is echoed only up to this many encoded bytes (a
+ * larger one is refused), and a list page stops early (with NextToken)
+ * once it holds this many bytes of items. */
+#define ZB_MAX_REQUEST_ID_BYTES 1024
+#define ZB_REPLY_PAGE_BYTES (256 * 1024)
+/* Replies queued per peer before ZeroMQ drops further ones for it. */
+#define ZB_REPLY_QUEUE_MESSAGES 1000
 #define ZB_DEFAULT_QUEUE_BYTES (64 * 1024 * 1024)
 #define ZB_MIN_DEFAULT_HWM 64
 

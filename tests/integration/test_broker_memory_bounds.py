@@ -1,5 +1,8 @@
 """What a peer that never reads can make the broker hold: subscriber queues
 are bounded in bytes by default."""
+import msgpack
+import zmq
+
 from broker_util import free_port, request
 
 
@@ -40,3 +43,48 @@ def test_file_targets_without_a_mark_get_the_byte_derived_default(broker_factory
                        f"          - {{id: t, endpoint: '{ep}'}}\n")
     s = b.client()
     assert request(s, "ListTargetsByRule", Rule="r")["Targets"][0]["HighWaterMark"] == 128
+
+
+def test_a_request_id_over_1_kib_is_refused_and_not_echoed(broker):
+    s = broker.client()
+    r = request(s, "ListEventBuses", RequestId="x" * 2000)
+    assert r == {"Error": {"Code": "ValidationException", "Message":
+                           "Parameter RequestId is not valid. Reason: must encode in at most "
+                           "1024 bytes."}}
+    assert request(s, "ListEventBuses", RequestId="x" * 1000)["RequestId"] == "x" * 1000
+
+
+def test_list_rules_pages_end_early_by_bytes(broker_factory):
+    b = broker_factory("broker:\n  listen: {listen}\n  limits:\n    max-request-bytes: 4194304\n"
+                       "buses:\n  - name: default\n")
+    s = b.client()
+    big = '{"source": ["' + "a" * 100000 + '"]}'
+    for i in range(10):
+        assert "RuleArn" in request(s, "PutRule", Name=f"r{i}", EventPattern=big)
+    s.setsockopt(zmq.MAXMSGSIZE, -1)
+    names, token, pages = [], None, 0
+    while True:
+        fields = {"NextToken": token} if token else {}
+        s.send(msgpack.packb({"Action": "ListRules", **fields}))
+        raw = s.recv()
+        assert len(raw) < 400 * 1024
+        r = msgpack.unpackb(raw)
+        names += [x["Name"] for x in r["Rules"]]
+        pages += 1
+        token = r.get("NextToken")
+        if not token:
+            break
+    assert names == [f"r{i}" for i in range(10)] and pages == 5  # two 100 KB rules per 256 KiB page
+
+
+def test_one_item_larger_than_a_page_still_makes_progress(broker_factory):
+    b = broker_factory("broker:\n  listen: {listen}\n  limits:\n    max-request-bytes: 4194304\n"
+                       "buses:\n  - name: default\n")
+    s = b.client()
+    big = '{"source": ["' + "a" * 300000 + '"]}'
+    for i in range(2):
+        assert "RuleArn" in request(s, "PutRule", Name=f"r{i}", EventPattern=big)
+    r = request(s, "ListRules")
+    assert [x["Name"] for x in r["Rules"]] == ["r0"] and r["NextToken"] == "1"
+    r = request(s, "ListRules", NextToken="1")
+    assert [x["Name"] for x in r["Rules"]] == ["r1"] and "NextToken" not in r
