@@ -86,7 +86,7 @@ static int s_check_detail(zb_mpk_t *cur)
             return -1;
         case ZB_MPK_ARRAY:
         case ZB_MPK_MAP:
-            if (depth + 1 >= ZB_PROTO_MAX_DEPTH)
+            if (depth + 1 >= ZB_DETAIL_MAX_DEPTH)
                 return -1;
             depth++;
             is_map[depth] = it.type == ZB_MPK_MAP;

@@ -36,6 +36,12 @@ extern "C" {
 
 /* Nesting accepted in request bodies and event details. */
 #define ZB_PROTO_MAX_DEPTH 64
+/* Levels a Detail may nest (itself included). Two below the request's
+ * bound: a Detail one level too deep still decodes inside its request (so
+ * it is that entry's MalformedDetail, not a refused request), and the
+ * envelope's extra level keeps every accepted event within what
+ * subscribers' msgpack -> JSON transcoding reads (ZB_JSON_MAX_DEPTH). */
+#define ZB_DETAIL_MAX_DEPTH (ZB_PROTO_MAX_DEPTH - 2)
 
 /* Defaults of the limits in PROTOCOL.md section 5. */
 #define ZB_DEFAULT_MAX_REQUEST_BYTES (1024 * 1024)
