@@ -295,7 +295,7 @@ static void s_get_str(const zb_map_t *m, const char *key, char *dst, size_t dsts
 
 /* If `reply` is {"Error": {"Code": c, "Message": m}}, fills *err and
  * returns -1; returns 0 for any other map, and -1 (PROTOCOL) for a reply
- * that is not a map. The code is kept as text, not mapped onto the codec's
+ * that is not a map or whose Error is not a map (never a success). The code is kept as text, not mapped onto the codec's
  * enum, so codes a newer broker adds still reach the caller. */
 static int s_check_reply(const zb_buf_t *reply, const char *action, zbridge_error_t *err)
 {
@@ -304,8 +304,11 @@ static int s_check_reply(const zb_buf_t *reply, const char *action, zbridge_erro
         return s_fail(err, ZBRIDGE_ERROR_PROTOCOL, "InvalidReply",
                       "the reply to %s is not a msgpack map", action);
     const zb_field_t *f = zb_map_get(&m, "Error");
-    if (!f || zb_map_decode(&e, f->val, f->val_len, NULL) != 0)
+    if (!f)
         return 0;
+    if (zb_map_decode(&e, f->val, f->val_len, NULL) != 0)
+        return s_fail(err, ZBRIDGE_ERROR_PROTOCOL, "InvalidReply",
+                      "the reply to %s has an Error that is not a map", action);
     char code[128] = "UnknownError", message[1024] = "";
     s_get_str(&e, "Code", code, sizeof code);
     s_get_str(&e, "Message", message, sizeof message);

@@ -392,21 +392,25 @@ int zb_reply_decode(zb_map_t *m, const void *body, size_t len, zb_proto_error_t 
         err = &local;
     err->code = ZB_OK;
     err->message[0] = '\0';
+    err->code_name[0] = '\0';
     if (zb_map_decode(m, body, len, err) == -1)
         return -1;
     const zb_field_t *e = zb_map_get(m, "Error");
     if (!e)
         return 0;
     zb_map_t em;
+    /* A reply with an Error is never a success, even a malformed one. */
     if (zb_map_decode(&em, e->val, e->val_len, NULL) == -1)
-        return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Error is not a map."), 0;
+        return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Error is not a map.");
     const char *s;
     uint32_t n;
     err->code = ZB_ERR_INTERNAL;
+    snprintf(err->code_name, sizeof err->code_name, "%s", zb_error_code_name(ZB_ERR_INTERNAL));
     if (zb_map_get_str(&em, "Code", &s, &n) == 0) {
         zb_error_code_t code = zb_error_code_from_name(s, n);
         if (code != ZB_OK)
             err->code = code;
+        snprintf(err->code_name, sizeof err->code_name, "%.*s", (int) n, s);
     }
     if (zb_map_get_str(&em, "Message", &s, &n) == 0)
         snprintf(err->message, sizeof err->message, "%.*s", (int) n, s);

@@ -122,6 +122,9 @@ zb_error_code_t zb_error_code_from_name(const char *s, size_t len);
 typedef struct zb_proto_error {
     zb_error_code_t code;
     char message[512];
+    /* Set by zb_reply_decode only: the code as the peer named it, so a
+     * code this codec does not know (a newer broker's) is not lost. */
+    char code_name[64];
 } zb_proto_error_t;
 
 /* Fills *err (when err is not NULL) and returns -1, so callers can write
@@ -209,8 +212,9 @@ int zb_reply_error(zb_buf_t *out, const zb_request_t *req, zb_error_code_t code,
                    const char *message);
 
 /* Reads a reply: 0 and *err->code == ZB_OK for a success (m filled), 0 with
- * err->code/message set for an error reply, -1 when the body is not a map.
- * For clients. */
+ * err->code/message/code_name set for an error reply (an unknown code is
+ * ZB_ERR_INTERNAL, its text kept in code_name), -1 when the body is not a
+ * map or its Error is not a map. For clients. */
 int zb_reply_decode(zb_map_t *m, const void *body, size_t len, zb_proto_error_t *err);
 
 /* Writes a NUL-terminated string (a convenience over zb_mpk_put_str). */

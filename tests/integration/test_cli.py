@@ -175,6 +175,14 @@ def test_a_reply_that_is_not_a_map_is_an_error(fake_broker):
     assert res.stderr == "\nthe reply to GetMetrics is not a msgpack map\n"
 
 
+def test_an_error_that_is_not_a_map_is_an_error_not_a_success(fake_broker):
+    b = fake_broker(lambda req: {"Error": "boom"})
+    res = zbridge("describe-rule", "--name", "r", endpoint=b.endpoint)
+    assert res.returncode == 255
+    assert res.stdout == ""
+    assert res.stderr == "\nthe reply to DescribeRule has an Error that is not a map\n"
+
+
 def test_put_events_with_failed_entries_exits_0_like_the_aws_cli(fake_broker):
     reply = {"FailedEntryCount": 1,
              "Entries": [{"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}]}

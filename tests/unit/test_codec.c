@@ -51,6 +51,38 @@ static zb_buf_t *s_map(int n, ...)
     return b;
 }
 
+static void reply_decode_refuses_an_error_that_is_not_a_map(void **state)
+{
+    (void) state;
+    zb_buf_t *b = s_map(1, "Error", "boom");
+    zb_map_t m;
+    zb_proto_error_t err;
+    assert_int_equal(zb_reply_decode(&m, b->data, b->len, &err), -1);
+    assert_int_equal(err.code, ZB_ERR_SERIALIZATION);
+    assert_string_equal(err.message, "Error is not a map.");
+    zb_buf_destroy(&b);
+}
+
+static void reply_decode_keeps_the_text_of_an_unknown_error_code(void **state)
+{
+    (void) state;
+    zb_buf_t *b = zb_buf_new(64);
+    zb_mpk_put_map(b, 1);
+    zb_put_cstr(b, "Error");
+    zb_mpk_put_map(b, 2);
+    zb_put_cstr(b, "Code");
+    zb_put_cstr(b, "ThrottlingException");
+    zb_put_cstr(b, "Message");
+    zb_put_cstr(b, "slow down");
+    zb_map_t m;
+    zb_proto_error_t err;
+    assert_int_equal(zb_reply_decode(&m, b->data, b->len, &err), 0);
+    assert_int_equal(err.code, ZB_ERR_INTERNAL);
+    assert_string_equal(err.code_name, "ThrottlingException");
+    assert_string_equal(err.message, "slow down");
+    zb_buf_destroy(&b);
+}
+
 static void map_decode_last_duplicate_wins_and_skips_non_string_keys(void **state)
 {
     zb_buf_t *b = zb_buf_new(64);
@@ -273,6 +305,8 @@ int main(void)
         cmocka_unit_test(request_begin_writes_what_request_decode_reads),
         cmocka_unit_test(require_str_uses_eventbridge_wording),
         cmocka_unit_test(envelope_round_trips_in_eventbridge_order),
+        cmocka_unit_test(reply_decode_refuses_an_error_that_is_not_a_map),
+        cmocka_unit_test(reply_decode_keeps_the_text_of_an_unknown_error_code),
         cmocka_unit_test(uuid7_ids_are_version_7_and_strictly_increasing),
         cmocka_unit_test(times_format_and_parse_rfc3339),
         cmocka_unit_test(msgpack_timestamps_decode_in_all_three_widths),
