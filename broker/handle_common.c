@@ -96,6 +96,18 @@ int handle__rule(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **
     return 0;
 }
 
+int handle__no_nul(const char *key, const char *s, uint32_t len, zb_proto_error_t *err)
+{
+    /* Kept as C strings, such values would silently end at the NUL: an
+     * Endpoint "inproc://a\0b" would bind inproc://a. */
+    if (memchr(s, '\0', len))
+        return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                             "Parameter %s is not valid. Reason: %s must not contain a NUL "
+                             "character.",
+                             key, key);
+    return 0;
+}
+
 int handle__opt_string(const zb_map_t *m, const char *key, char **out, zb_proto_error_t *err)
 {
     const char *s;
@@ -104,6 +116,8 @@ int handle__opt_string(const zb_map_t *m, const char *key, char **out, zb_proto_
     int rc = zb_map_require_str(m, key, false, &s, &len, err);
     if (rc != 0)
         return rc == 1 ? 0 : -1;
+    if (handle__no_nul(key, s, len, err) == -1)
+        return -1;
     *out = strndup(s, len);
     if (!*out)
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");

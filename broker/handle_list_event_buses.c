@@ -29,6 +29,7 @@ int handle__list_event_buses(zb_broker_t *b, const zb_request_t *req, zb_buf_t *
     uint32_t plen = 0;
     size_t start, limit;
     if (zb_map_require_str(&req->map, "NamePrefix", false, &prefix, &plen, err) == -1
+        || handle__no_nul("NamePrefix", prefix, plen, err) == -1
         || handle__page(&req->map, &start, &limit, err) == -1)
         return -1;
     /* Items go to b->entries first (the array header needs their count):

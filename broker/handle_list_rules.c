@@ -15,6 +15,7 @@ int handle__list_rules(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
     size_t start, limit;
     if (handle__bus(b, &req->map, "EventBusName", &bus, err) == -1
         || zb_map_require_str(&req->map, "NamePrefix", false, &prefix, &plen, err) == -1
+        || handle__no_nul("NamePrefix", prefix, plen, err) == -1
         || handle__page(&req->map, &start, &limit, err) == -1)
         return -1;
     /* The page's items go to b->entries first: it ends at `limit` items or

@@ -67,7 +67,10 @@ int handle__bus(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **b
 int handle__rule(zb_broker_t *b, const zb_map_t *m, const char *key, zb_bus_t **bus,
                  zb_rule_t **rule, zb_proto_error_t *err);
 /* An optional string field copied into a fresh string (*out NULL when
- * absent). Returns 0 or -1 (wrong type, or out of memory). */
+ * absent). Returns 0 or -1 (wrong type, a NUL inside, or out of memory). */
+/* 0, or -1 with a ValidationException naming `key` when s[0..len) holds
+ * a NUL (a C string would end there). */
+int handle__no_nul(const char *key, const char *s, uint32_t len, zb_proto_error_t *err);
 int handle__opt_string(const zb_map_t *m, const char *key, char **out, zb_proto_error_t *err);
 /* Pagination: Limit (1..100, default 100) and NextToken (an index). */
 int handle__page(const zb_map_t *m, size_t *start, size_t *limit, zb_proto_error_t *err);

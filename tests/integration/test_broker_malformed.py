@@ -150,3 +150,27 @@ def test_a_message_far_beyond_the_limit_costs_only_its_sender(broker):
     huge.send(b"\x80" * (3 << 20))  # > 2 x max-request-bytes: the connection is dropped
     other = broker.client()
     still_serving(broker, other)
+
+
+@pytest.mark.parametrize("action,fields,key", [
+    ("PutTargets", {"Rule": "r", "Targets": [{"Id": "t", "Endpoint": "inproc://y\x00zz"}]},
+     "Endpoint"),
+    ("PutTargets", {"Rule": "r", "Targets": [{"Id": "t", "Endpoint": "inproc://y",
+                                              "Topic": "a\x00b"}]}, "Topic"),
+    ("PutRule", {"Name": "r2", "EventPattern": '{"source": ["x"]}\x00junk'}, "EventPattern"),
+    ("PutRule", {"Name": "r2", "EventPattern": '{"source": ["x"]}', "Description": "a\x00b"},
+     "Description"),
+    ("CreateEventBus", {"Name": "b", "Description": "a\x00b"}, "Description"),
+    ("ListRules", {"NamePrefix": "r\x00x"}, "NamePrefix"),
+    ("ListEventBuses", {"NamePrefix": "d\x00x"}, "NamePrefix"),
+])
+def test_a_string_with_a_nul_is_refused_naming_the_parameter(broker, action, fields, key):
+    s = broker.client()
+    assert "RuleArn" in request(s, "PutRule", Name="r", EventPattern='{"source": ["x"]}')
+    r = request(s, action, **fields)
+    message = f"Parameter {key} is not valid. Reason: {key} must not contain a NUL character."
+    if action == "PutTargets":
+        assert r["FailedEntries"] == [{"TargetId": "t", "ErrorCode": "ValidationException",
+                                       "ErrorMessage": message}]
+    else:
+        assert r["Error"] == {"Code": "ValidationException", "Message": message}
