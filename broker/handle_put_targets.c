@@ -10,6 +10,7 @@
 #include "handlers.h"
 #include "state.h"
 #include "target.h"
+#include "target_pub.h"
 
 /* Reads one API target into ct (strings point into `tmp` copies freed by
  * the caller through s_free_conf). */
@@ -120,6 +121,12 @@ int handle__put_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply
                                "The requested resource exceeds the maximum number allowed: %lld "
                                "targets per rule (max-targets-per-rule).",
                                (long long) b->cfg->limits.max_targets_per_rule);
+        if (rc == 0 && strcmp(ct.type, "pub") == 0 && !target_pub__is_bound(b, ct.endpoint)
+            && target_pub__bound(b) >= target_pub__max(b))
+            rc = zb_proto_fail(&e, ZB_ERR_LIMIT_EXCEEDED,
+                               "The requested resource exceeds the maximum number allowed: %zu "
+                               "pub endpoints (max-pub-endpoints).",
+                               target_pub__max(b));
         if (rc == 0)
             rc = s_check_hwm(b, r, &ct, &e);
         if (rc == 0)

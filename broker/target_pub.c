@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,8 +34,19 @@ typedef struct pub_socket {
 struct pub_pool {
     void *zctx;
     int linger_ms;
+    size_t max_sockets; /* distinct endpoints; see target_pub__max */
     pub_socket_t *head;
 };
+
+/* Sockets in the pool, those waiting for the sweep included (they still
+ * hold their descriptors). */
+static size_t s_count(const pub_pool_t *pool)
+{
+    size_t n = 0;
+    for (const pub_socket_t *s = pool->head; s; s = s->next)
+        n++;
+    return n;
+}
 
 static int s_validate(void *pd, const zb_target_config_t *c, char *err, size_t errlen)
 {
@@ -98,6 +110,13 @@ static int s_open(void *pd, const zb_target_config_t *c, void **target, char *er
         }
     if (strncmp(c->endpoint, "ipc://", 6) == 0 && s_ipc_path_free(c->endpoint, err, errlen) == -1)
         return -1;
+    if (s_count(pool) >= pool->max_sockets) {
+        snprintf(err, errlen,
+                 "cannot bind %s: %zu pub endpoints are open, the most allowed "
+                 "(max-pub-endpoints)",
+                 c->endpoint, pool->max_sockets);
+        return -1;
+    }
     pub_socket_t *s = calloc(1, sizeof *s);
     if (!s || !(s->endpoint = strdup(c->endpoint))) {
         free(s);
@@ -155,6 +174,26 @@ static const zb_target_ops_t s_ops = {
     .close = s_close,
 };
 
+/* Each bound endpoint costs two descriptors (its listener and the socket's
+ * mailbox) plus one per subscriber. Unless broker.limits says otherwise,
+ * a quarter of what RLIMIT_NOFILE leaves after a reserve goes to
+ * endpoints, so their subscribers, request clients and state saves still
+ * find descriptors: without a bound, PutTargets could use them all and
+ * the broker could neither accept clients nor save its state. */
+#define S_FD_RESERVE 256
+
+static size_t s_max_sockets(const zb_config_t *cfg)
+{
+    if (cfg && cfg->limits.max_pub_endpoints > 0)
+        return (size_t) cfg->limits.max_pub_endpoints;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY
+        || rl.rlim_cur > 4000000)
+        return 1000000;
+    size_t nofile = (size_t) rl.rlim_cur;
+    return nofile > S_FD_RESERVE + 4 ? (nofile - S_FD_RESERVE) / 4 : 1;
+}
+
 int target_pub__init(zb_broker_t *b)
 {
     pub_pool_t *pool = calloc(1, sizeof *pool);
@@ -162,6 +201,7 @@ int target_pub__init(zb_broker_t *b)
         return -1;
     pool->zctx = b->zctx;
     pool->linger_ms = b->cfg ? (int) b->cfg->linger_ms : 2000;
+    pool->max_sockets = s_max_sockets(b->cfg);
     b->pub_pool = pool;
     b->pub_kind.ops = &s_ops;
     b->pub_kind.plugin_data = pool;
@@ -200,6 +240,24 @@ void target_pub__sweep(zb_broker_t *b)
         free(s->endpoint);
         free(s);
     }
+}
+
+size_t target_pub__max(const zb_broker_t *b)
+{
+    return b->pub_pool ? b->pub_pool->max_sockets : 0;
+}
+
+bool target_pub__is_bound(const zb_broker_t *b, const char *endpoint)
+{
+    for (pub_socket_t *s = b->pub_pool ? b->pub_pool->head : NULL; s; s = s->next)
+        if (strcmp(s->endpoint, endpoint) == 0)
+            return true;
+    return false;
+}
+
+size_t target_pub__bound(const zb_broker_t *b)
+{
+    return b->pub_pool ? s_count(b->pub_pool) : 0;
 }
 
 size_t target_pub__sockets(const zb_broker_t *b)

@@ -23,6 +23,14 @@ void target_pub__cleanup(zb_broker_t *b);
  * here so that undoing a change (a rebuild) finds them still bound: call
  * it once a request, reload or undo is complete. */
 void target_pub__sweep(zb_broker_t *b);
+/* Most distinct endpoints open at once: broker.limits.max-pub-endpoints,
+ * else (RLIMIT_NOFILE - 256) / 4, fixed at start. Opening one more fails. */
+size_t target_pub__max(const zb_broker_t *b);
+/* Whether a socket is bound to `endpoint` (a target naming it reuses it). */
+bool target_pub__is_bound(const zb_broker_t *b, const char *endpoint);
+/* Sockets bound now, those no target names any more but not yet swept
+ * included (they hold descriptors). */
+size_t target_pub__bound(const zb_broker_t *b);
 /* Number of PUB sockets open (for tests and metrics). */
 size_t target_pub__sockets(const zb_broker_t *b);
 

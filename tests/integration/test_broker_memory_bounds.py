@@ -1,5 +1,7 @@
 """What a peer that never reads can make the broker hold: subscriber queues
 are bounded in bytes by default."""
+import resource
+
 import msgpack
 import zmq
 
@@ -88,3 +90,42 @@ def test_one_item_larger_than_a_page_still_makes_progress(broker_factory):
     assert [x["Name"] for x in r["Rules"]] == ["r0"] and r["NextToken"] == "1"
     r = request(s, "ListRules", NextToken="1")
     assert [x["Name"] for x in r["Rules"]] == ["r1"] and "NextToken" not in r
+
+
+def test_distinct_pub_endpoints_are_limited_with_a_clear_error(broker_factory):
+    b = broker_factory(limits_rules({"max-pub-endpoints": 3}))
+    s = b.client()
+    request(s, "PutRule", Name="r", EventPattern='{"source": ["x"]}')
+    eps = [f"tcp://127.0.0.1:{free_port()}" for _ in range(5)]
+    r = request(s, "PutTargets", Rule="r", Targets=[
+        {"Id": f"t{i}", "Endpoint": e} for i, e in enumerate(eps)])
+    assert r["FailedEntryCount"] == 2
+    assert r["FailedEntries"][0] == {
+        "TargetId": "t3", "ErrorCode": "LimitExceededException",
+        "ErrorMessage": "The requested resource exceeds the maximum number allowed: 3 pub "
+                        "endpoints (max-pub-endpoints)."}
+    # An endpoint already open is shared, so it costs nothing more.
+    r = request(s, "PutTargets", Rule="r", Targets=[{"Id": "again", "Endpoint": eps[0]}])
+    assert r["FailedEntryCount"] == 0
+    assert request(s, "GetMetrics")["PubSockets"] == 3
+
+
+def test_the_default_endpoint_limit_leaves_descriptors_for_clients(broker_factory):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+    try:
+        b = broker_factory()  # inherits the 1024 soft limit
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    s = b.client()
+    for rule in range(3):
+        request(s, "PutRule", Name=f"r{rule}", EventPattern='{"source": ["x"]}')
+        r = request(s, "PutTargets", Rule=f"r{rule}", Targets=[
+            {"Id": f"t{i}", "Endpoint": f"tcp://127.0.0.1:{free_port()}"} for i in range(100)])
+    assert request(s, "GetMetrics")["PubSockets"] == (1024 - 256) // 4
+    assert r["FailedEntries"][-1]["ErrorCode"] == "LimitExceededException"
+    # Fresh clients are still served, and changes still save.
+    for _ in range(20):
+        c = b.client()
+        assert request(c, "CreateEventBus", Name=f"b{_}")["EventBusArn"]
+        c.close()
