@@ -78,6 +78,10 @@ static void s_state_unref(zb_matcher_t *m, uint32_t st)
         free(s->cidr.v);
         mt_range_free(&s->ranges);
         free(s->slow);
+        free(s->ab_str);
+        free(s->ab_num);
+        free(s->ab_pfx.v);
+        free(s->ab_sfx.v);
         mt_table_release(&m->states, st);
         STATE(m, parent)->n_children--;
         st = parent;
@@ -134,15 +138,6 @@ static mt_lenset_t *s_lenset_for(mt_state_t *s, uint8_t tag)
     }
 }
 
-static void s_slow_flags(mt_state_t *s)
-{
-    s->slow_needs_fold = false;
-    for (uint32_t i = 0; i < s->n_slow; i++) {
-        if (s->slow[i].alt->kind == MT_K_AB_EIC)
-            s->slow_needs_fold = true;
-    }
-}
-
 /* The length a hashed key is probed by: bytes for prefixes and suffixes,
  * the mask length for CIDR blocks. */
 static uint32_t s_probe_len(const mt_alt_t *a)
@@ -150,10 +145,161 @@ static uint32_t s_probe_len(const mt_alt_t *a)
     return a->tag == MT_TAG_CIDR ? a->bits : a->len;
 }
 
-static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, const mt_alt_t *a)
+/* ---- anything-but --------------------------------------------------------------
+ *
+ * Inverse index: an anything-but alternative fires on every value of its
+ * kind (strings, or numbers for AB_NUM) except the ones it lists, and on
+ * every value of another type. So each state keeps the list of entries that
+ * fire by default, and the excluded values are hash keys (exact strings,
+ * number keys, folded strings, prefixes and suffixes probed per distinct
+ * length) leading to the entries they cancel. Per value the cost is the
+ * probes plus the entries that fire, however long the lists are; only
+ * wildcard exclusions with inner stars are checked one by one (match.c). */
+
+/* Excluded value i of `a` as a hash key: tag, bytes and length. */
+static uint8_t s_ab_key(const mt_alt_t *a, uint32_t i, const char **bytes, uint32_t *len, uint8_t numkey[8])
+{
+    *bytes = a->list ? a->list[i] : NULL;
+    *len = a->list_len ? a->list_len[i] : 0;
+    switch (a->kind) {
+    case MT_K_AB_NUM:
+        mt_num_key(a->nums[i], numkey);
+        *bytes = (const char *) numkey;
+        *len = 8;
+        return MT_TAG_AB_NUM;
+    case MT_K_AB_STR: return MT_TAG_AB_STR;
+    case MT_K_AB_EIC: return MT_TAG_AB_EIC;
+    case MT_K_AB_PREFIX: return MT_TAG_AB_PREFIX;
+    case MT_K_AB_SUFFIX: return MT_TAG_AB_SUFFIX;
+    case MT_K_AB_WILDCARD:
+        switch (a->shape[i]) {
+        case MT_SHAPE_EXACT: return MT_TAG_AB_STR;
+        case MT_SHAPE_PREFIX: return MT_TAG_AB_PREFIX;
+        case MT_SHAPE_SUFFIX: return MT_TAG_AB_SUFFIX;
+        default: return 0; /* glob-checked, not hashed */
+        }
+    default: return 0;
+    }
+}
+
+static uint32_t *s_abx_count(mt_state_t *s, uint8_t tag)
+{
+    switch (tag) {
+    case MT_TAG_AB_STR: return &s->n_abx_str;
+    case MT_TAG_AB_NUM: return &s->n_abx_num;
+    case MT_TAG_AB_EIC: return &s->n_abx_eic;
+    default: return NULL;
+    }
+}
+
+static void s_abx_del(zb_matcher_t *m, uint32_t st, uint32_t id, const mt_alt_t *a, uint32_t n)
+{
+    mt_state_t *s = STATE(m, st);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *bytes;
+        uint32_t len;
+        uint8_t nk[8];
+        uint8_t tag = s_ab_key(a, i, &bytes, &len, nk);
+        if (!tag)
+            continue;
+        mt_hmap_remove(&m->map, st, tag, bytes, len, id);
+        if (tag == MT_TAG_AB_PREFIX)
+            s_lenset_del(&s->ab_pfx, len);
+        else if (tag == MT_TAG_AB_SUFFIX)
+            s_lenset_del(&s->ab_sfx, len);
+        else
+            (*s_abx_count(s, tag))--;
+    }
+}
+
+static void s_abref_del(mt_state_t *s, zb_matcher_t *m, uint32_t id)
+{
+    mt_abent_t *e = MT_AT(m->abents, mt_abent_t, id);
+    mt_abref_t *v = e->on_num ? s->ab_num : s->ab_str;
+    uint32_t *n = e->on_num ? &s->n_ab_num : &s->n_ab_str;
+    v[e->pos] = v[--*n];
+    if (e->pos < *n)
+        MT_AT(m->abents, mt_abent_t, v[e->pos].ent)->pos = e->pos;
+}
+
+static int s_ab_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a)
+{
+    uint32_t id = mt_table_alloc(&m->abents);
+    if (id == MT_NONE)
+        return -1;
+    mt_state_t *s = STATE(m, st);
+    bool on_num = a->kind == MT_K_AB_NUM;
+    mt_abref_t **v = on_num ? &s->ab_num : &s->ab_str;
+    uint32_t *n = on_num ? &s->n_ab_num : &s->n_ab_str;
+    uint32_t *cap = on_num ? &s->cap_ab_num : &s->cap_ab_str;
+    if (*n == *cap) {
+        uint32_t c = *cap ? *cap * 2 : 4;
+        mt_abref_t *p = realloc(*v, c * sizeof *p);
+        if (!p) {
+            mt_table_release(&m->abents, id);
+            return -1;
+        }
+        *v = p;
+        *cap = c;
+    }
+    mt_abent_t *e = MT_AT(m->abents, mt_abent_t, id);
+    e->in_use = true;
+    e->on_num = on_num;
+    e->state = st;
+    e->pos = *n;
+    (*v)[*n].ent = id;
+    (*v)[*n].cond = cond;
+    (*v)[*n].inner = a->n_inner ? a : NULL;
+    (*n)++;
+    a->ab_id = id;
+    for (uint32_t i = 0; i < a->n_list; i++) {
+        const char *bytes;
+        uint32_t len;
+        uint8_t nk[8];
+        uint8_t tag = s_ab_key(a, i, &bytes, &len, nk);
+        if (!tag)
+            continue;
+        mt_lenset_t *ls = tag == MT_TAG_AB_PREFIX ? &s->ab_pfx : tag == MT_TAG_AB_SUFFIX ? &s->ab_sfx : NULL;
+        if (ls && s_lenset_add(ls, len) != 0) {
+            s_abx_del(m, st, id, a, i);
+            goto fail;
+        }
+        if (mt_hmap_add(&m->map, st, tag, bytes, len, id) != 0) {
+            if (ls)
+                s_lenset_del(ls, len);
+            s_abx_del(m, st, id, a, i);
+            goto fail;
+        }
+        if (!ls)
+            (*s_abx_count(s, tag))++;
+    }
+    return 0;
+fail:
+    s_abref_del(s, m, id);
+    mt_table_release(&m->abents, id);
+    return -1;
+}
+
+static void s_ab_uninstall(zb_matcher_t *m, uint32_t st, const mt_alt_t *a)
+{
+    uint32_t id = a->ab_id;
+    s_abx_del(m, st, id, a, a->n_list);
+    s_abref_del(STATE(m, st), m, id);
+    mt_table_release(&m->abents, id);
+}
+
+static bool s_is_ab(mt_kind_t k)
+{
+    return k == MT_K_AB_STR || k == MT_K_AB_NUM || k == MT_K_AB_PREFIX || k == MT_K_AB_SUFFIX ||
+           k == MT_K_AB_EIC || k == MT_K_AB_WILDCARD;
+}
+
+static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a)
 {
     if (a->kind == MT_K_EXISTS_FALSE)
         return 0;
+    if (s_is_ab(a->kind))
+        return s_ab_install(m, st, cond, a);
     if (a->kind == MT_K_HASHED) {
         mt_lenset_t *ls = s_lenset_for(STATE(m, st), a->tag);
         if (ls && s_lenset_add(ls, s_probe_len(a)) != 0)
@@ -194,7 +340,6 @@ static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, const mt_a
     s->slow[s->n_slow].cond = cond;
     s->slow[s->n_slow].alt = a;
     s->n_slow++;
-    s_slow_flags(s);
     return 0;
 }
 
@@ -203,6 +348,10 @@ static void s_alt_uninstall(zb_matcher_t *m, uint32_t st, uint32_t cond, const m
     mt_state_t *s = STATE(m, st);
     if (a->kind == MT_K_EXISTS_FALSE)
         return;
+    if (s_is_ab(a->kind)) {
+        s_ab_uninstall(m, st, a);
+        return;
+    }
     if (a->kind == MT_K_HASHED) {
         mt_hmap_remove(&m->map, st, a->tag, a->bytes, a->len, cond);
         mt_lenset_t *ls = s_lenset_for(s, a->tag);
@@ -228,7 +377,6 @@ static void s_alt_uninstall(zb_matcher_t *m, uint32_t st, uint32_t cond, const m
             break;
         }
     }
-    s_slow_flags(s);
 }
 
 /* Removes everything rule `slot` installed. Tolerates a partial install:
@@ -341,7 +489,7 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
         conds[i] = cid;
         mt_state_refresh(STATE(m, st));
         for (uint32_t k = 0; k < leaf->n_alts; k++) {
-            if (s_alt_install(m, st, cid, &leaf->alts[k]) != 0)
+            if (s_alt_install(m, st, cid, &pat->leaves[i].alts[k]) != 0)
                 goto fail;
             COND(m, cid)->n_installed++;
             mt_state_refresh(STATE(m, st));
@@ -376,6 +524,8 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
                 sub->conds[k++] = cid;
         }
         sub->n_conds = k;
+        for (uint32_t q = 0; k > 1 && q < k; q++)
+            COND(m, sub->conds[q])->positions = true;
         for (uint32_t q = 0; q < k; q++) {
             mt_cond_t *c = COND(m, sub->conds[q]);
             bool dup = false;
@@ -414,6 +564,6 @@ fail:
 
 void mt_state_refresh(mt_state_t *s)
 {
-    s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_absent || s->pfx.n || s->sfx.n ||
+    s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_ab_str || s->n_ab_num || s->n_absent || s->pfx.n || s->sfx.n ||
                      s->pfx_eic.n || s->sfx_eic.n || s->cidr.n || s->n_ranges;
 }

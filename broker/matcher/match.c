@@ -40,6 +40,7 @@ void zb_match_ctx_destroy(zb_match_ctx_t **self_p)
     free(c->cond_head);
     free(c->cond_stamp);
     free(c->cond_vstamp);
+    free(c->ab_stamp);
     free(c->touched);
     free(c->state_head);
     free(c->state_stamp);
@@ -134,12 +135,14 @@ int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
     if (s_grow_ids(&ctx->cond_head, &ctx->cond_stamp, &ctx->cond_vstamp, &ctx->cap_cond, m->conds.n + 1) ||
         s_grow_ids(&ctx->state_head, &ctx->state_stamp, NULL, &ctx->cap_state, m->states.n + 1) ||
         s_grow_ids(&ctx->sub_stamp, NULL, NULL, &ctx->cap_sub, m->subs.n + 1) ||
-        s_grow_ids(&ctx->rule_stamp, NULL, NULL, &ctx->cap_rule, m->rules.n + 1))
+        s_grow_ids(&ctx->rule_stamp, NULL, NULL, &ctx->cap_rule, m->rules.n + 1) ||
+        s_grow_ids(&ctx->ab_stamp, NULL, NULL, &ctx->cap_ab, m->abents.n + 1))
         return -1;
     if (++ctx->gen == 0 || ctx->value_seq > UINT32_MAX - (1u << 30)) {
         /* Wrapped: old stamps could collide with new generations. */
         memset(ctx->cond_stamp, 0, ctx->cap_cond * sizeof *ctx->cond_stamp);
         memset(ctx->cond_vstamp, 0, ctx->cap_cond * sizeof *ctx->cond_vstamp);
+        memset(ctx->ab_stamp, 0, ctx->cap_ab * sizeof *ctx->ab_stamp);
         memset(ctx->state_stamp, 0, ctx->cap_state * sizeof *ctx->state_stamp);
         memset(ctx->sub_stamp, 0, ctx->cap_sub * sizeof *ctx->sub_stamp);
         memset(ctx->rule_stamp, 0, ctx->cap_rule * sizeof *ctx->rule_stamp);
@@ -214,6 +217,8 @@ static void s_emit(zb_match_ctx_t *ctx, uint32_t cond)
 {
     if (ctx->cond_vstamp[cond] == ctx->value_seq)
         return; /* this value already hit this condition */
+    if (ctx->cond_stamp[cond] == ctx->gen && !COND(ctx->m, cond)->positions)
+        return; /* alone in its subrules: one hit per event says it all */
     ctx->cond_vstamp[cond] = ctx->value_seq;
     if (s_record(ctx, &ctx->cond_head[cond], &ctx->cond_stamp[cond])) {
         if (s_grow((void **) &ctx->touched, &ctx->cap_touched, ctx->n_touched + 1, sizeof *ctx->touched) != 0) {
@@ -268,68 +273,69 @@ static void s_cidr(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *bits, co
     }
 }
 
-static bool s_has_prefix(const char *s, size_t len, const char *p, size_t plen)
+/* Evaluates one listed matcher (wildcard with inner stars, exists). */
+static bool s_slow_hit(const mt_alt_t *a, const mt_value_t *v)
 {
-    return plen <= len && memcmp(s, p, plen) == 0;
-}
-
-static bool s_has_suffix(const char *s, size_t len, const char *p, size_t plen)
-{
-    return plen <= len && memcmp(s + len - plen, p, plen) == 0;
-}
-
-/* Evaluates one listed matcher. `folded` is the case-folded string (or
- * NULL when not computed). */
-static bool s_slow_hit(const mt_alt_t *a, const mt_value_t *v, const char *folded, size_t flen)
-{
-    bool is_str = v->type == MT_V_STR;
     switch (a->kind) {
     case MT_K_WILDCARD:
-        return is_str && mt_glob_match(a->glob, v->s, v->len);
+        return v->type == MT_V_STR && mt_glob_match(a->glob, v->s, v->len);
     case MT_K_EXISTS_TRUE:
-        return true;
-    case MT_K_AB_STR:
-        if (!is_str)
-            return true;
-        for (uint32_t i = 0; i < a->n_list; i++)
-            if (a->list_len[i] == v->len && memcmp(a->list[i], v->s, v->len) == 0)
-                return false;
-        return true;
-    case MT_K_AB_NUM:
-        if (v->type != MT_V_NUM)
-            return true;
-        for (uint32_t i = 0; i < a->n_list; i++)
-            if (a->nums[i] == v->num)
-                return false;
-        return true;
-    case MT_K_AB_PREFIX:
-    case MT_K_AB_SUFFIX:
-        if (!is_str)
-            return true;
-        for (uint32_t i = 0; i < a->n_list; i++) {
-            bool hit = a->kind == MT_K_AB_PREFIX ? s_has_prefix(v->s, v->len, a->list[i], a->list_len[i])
-                                                 : s_has_suffix(v->s, v->len, a->list[i], a->list_len[i]);
-            if (hit)
-                return false;
-        }
-        return true;
-    case MT_K_AB_EIC:
-        if (!is_str)
-            return true;
-        for (uint32_t i = 0; i < a->n_list; i++)
-            if (a->list_len[i] == flen && memcmp(a->list[i], folded, flen) == 0)
-                return false;
-        return true;
-    case MT_K_AB_WILDCARD:
-        if (!is_str)
-            return true;
-        for (uint32_t i = 0; i < a->n_list; i++)
-            if (mt_glob_match(a->globs[i], v->s, v->len))
-                return false;
         return true;
     default:
         return false;
     }
+}
+
+/* Marks the anything-but entries that the key (st, tag, bytes) excludes
+ * for the current value. */
+static void s_ab_exclude(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
+{
+    const zb_matcher_t *m = ctx->m;
+    const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, tag, s, len), st, tag, s, len);
+    if (!e)
+        return;
+    for (uint32_t i = 0; i < e->n_vals; i++)
+        ctx->ab_stamp[e->vals[i]] = ctx->value_seq;
+}
+
+/* Emits the entries of `v` that the current value did not exclude
+ * (`check`: the value is of their kind, so exclusions apply). */
+static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool check, const mt_value_t *val)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (check) {
+            if (ctx->ab_stamp[v[i].ent] == ctx->value_seq)
+                continue;
+            const mt_alt_t *a = v[i].inner;
+            if (a) {
+                bool excluded = false;
+                for (uint32_t k = 0; k < a->n_list && !excluded; k++)
+                    excluded = a->globs[k] && mt_glob_match(a->globs[k], val->s, val->len);
+                if (excluded)
+                    continue;
+            }
+        }
+        s_emit(ctx, v[i].cond);
+    }
+}
+
+/* Anything-but at state `s` for a string value (folded: its case-folded
+ * form, or NULL when the state has no folded exclusions). */
+static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, const mt_value_t *v,
+                        const char *folded, size_t flen)
+{
+    if (s->n_ab_str) {
+        if (s->n_abx_str)
+            s_ab_exclude(ctx, st, MT_TAG_AB_STR, v->s, v->len);
+        if (s->n_abx_eic && folded)
+            s_ab_exclude(ctx, st, MT_TAG_AB_EIC, folded, flen);
+        for (uint32_t i = 0; i < s->ab_pfx.n && s->ab_pfx.v[i].len <= v->len; i++)
+            s_ab_exclude(ctx, st, MT_TAG_AB_PREFIX, v->s, s->ab_pfx.v[i].len);
+        for (uint32_t i = 0; i < s->ab_sfx.n && s->ab_sfx.v[i].len <= v->len; i++)
+            s_ab_exclude(ctx, st, MT_TAG_AB_SUFFIX, v->s + v->len - s->ab_sfx.v[i].len, s->ab_sfx.v[i].len);
+        s_ab_fire(ctx, s->ab_str, s->n_ab_str, true, v);
+    }
+    s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, v);
 }
 
 void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
@@ -350,7 +356,7 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
             s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, v->s, v->len);
         if (s->cidr.n)
             s_cidr(ctx, st, &s->cidr, v->s, v->len);
-        if (s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->slow_needs_fold) {
+        if (s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->n_abx_eic) {
             char *f = s_fold_buf(ctx, 2 * v->len + 4);
             if (!f) {
                 ctx->oom = true;
@@ -363,6 +369,8 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
             if (s->pfx_eic.n || s->sfx_eic.n)
                 s_affixes(ctx, st, &s->pfx_eic, &s->sfx_eic, MT_TAG_PREFIX_EIC, MT_TAG_SUFFIX_EIC, folded, flen);
         }
+        if (s->n_ab_str || s->n_ab_num)
+            s_ab_string(ctx, st, s, v, folded, flen);
         break;
     case MT_V_NUM:
         if (s->n_hashed) {
@@ -372,6 +380,15 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         }
         if (s->ranges)
             mt_range_stab(s->ranges, v->num, s_emit_cb, ctx);
+        if (s->n_ab_num) {
+            if (s->n_abx_num) {
+                uint8_t key[8];
+                mt_num_key(v->num, key);
+                s_ab_exclude(ctx, st, MT_TAG_AB_NUM, (const char *) key, 8);
+            }
+            s_ab_fire(ctx, s->ab_num, s->n_ab_num, true, v);
+        }
+        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, v);
         break;
     case MT_V_TRUE:
     case MT_V_FALSE:
@@ -379,15 +396,17 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         if (s->n_hashed)
             s_lookup(ctx, st, v->type == MT_V_TRUE ? MT_TAG_TRUE : v->type == MT_V_FALSE ? MT_TAG_FALSE : MT_TAG_NULL,
                      "", 0);
+        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, v);
+        s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, v);
         break;
-    case MT_V_OTHER:
+    case MT_V_OTHER: /* no anything-but excludes these */
+        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, v);
+        s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, v);
         break;
     }
-    if (s->n_slow) {
-        for (uint32_t i = 0; i < s->n_slow; i++)
-            if (s_slow_hit(s->slow[i].alt, v, folded, flen))
-                s_emit(ctx, s->slow[i].cond);
-    }
+    for (uint32_t i = 0; i < s->n_slow; i++)
+        if (s_slow_hit(s->slow[i].alt, v))
+            s_emit(ctx, s->slow[i].cond);
 }
 
 /* Two positions are compatible unless they take different elements of one

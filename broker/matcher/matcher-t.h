@@ -13,9 +13,11 @@
  *               strings for equals-ignore-case) and prefixes/suffixes live in
  *               one hash table keyed (state, tag, bytes); a
  *               prefix/suffix lookup probes only the distinct lengths in use
- *               at that state. Matchers that cannot be hashed (numeric
- *               ranges, cidr, wildcards with inner stars, anything-but,
- *               exists) sit in a short per-state list.
+ *               at that state. Of the matchers that cannot be hashed, numeric
+ *               ranges sit in a treap, wildcards with inner stars and exists in a
+ *               per-state list; anything-but is indexed inversely: a
+ *               per-state list of the alternatives that fire by default and
+ *               hash keys for the values that cancel them.
  *   conditions  one per pattern leaf (path + its list of alternatives); a
  *               hit on any alternative is a hit on the condition.
  *   subrules    one per $or expansion of a rule: an AND of conditions.
@@ -54,16 +56,32 @@ enum {
     MT_TAG_PREFIX_EIC = 'p',
     MT_TAG_SUFFIX_EIC = 'x',
     MT_TAG_CIDR = 'C',     /* family, mask length, 16-byte network */
+    /* Excluded values of anything-but: bytes -> anything-but entries
+     * (mt_abent_t ids) that the value cancels. */
+    MT_TAG_AB_STR = 'a',
+    MT_TAG_AB_NUM = 'n',
+    MT_TAG_AB_EIC = 'e',
+    MT_TAG_AB_PREFIX = 'b',
+    MT_TAG_AB_SUFFIX = 'y',
+};
+
+/* How one anything-but wildcard value is indexed. */
+enum {
+    MT_SHAPE_EXACT = 0,    /* no star: an excluded string */
+    MT_SHAPE_PREFIX,       /* lit*: an excluded prefix ("*" is the empty one) */
+    MT_SHAPE_SUFFIX,       /* *lit */
+    MT_SHAPE_INNER,        /* anything else: checked with its glob */
 };
 
 typedef enum mt_kind {
     /* hashed */
     MT_K_HASHED = 1,       /* tag + bytes say it all */
-    /* per-state list */
+    /* per-state list (wildcard, exists) or tree (range) */
     MT_K_WILDCARD,         /* glob with inner stars (escapes kept) */
     MT_K_RANGE,            /* numeric range */
     MT_K_EXISTS_TRUE,
     MT_K_EXISTS_FALSE,     /* not installed anywhere: makes the cond absent_ok */
+    /* anything-but: inversely indexed (automaton.c) */
     MT_K_AB_STR,           /* anything-but: list of strings */
     MT_K_AB_NUM,           /* anything-but: list of numbers */
     MT_K_AB_PREFIX,
@@ -91,7 +109,10 @@ typedef struct mt_alt {
     char *bytes;           /* HASHED/WILDCARD: key bytes or glob text */
     uint32_t len;
     mt_glob_t *glob;       /* MT_K_WILDCARD */
-    mt_glob_t **globs;     /* MT_K_AB_WILDCARD: one per list entry */
+    mt_glob_t **globs;     /* MT_K_AB_WILDCARD: one per MT_SHAPE_INNER entry, else NULL */
+    uint8_t *shape;        /* MT_K_AB_WILDCARD: MT_SHAPE_* per entry */
+    uint32_t n_inner;      /* MT_K_AB_WILDCARD: entries with a glob */
+    uint32_t ab_id;        /* MT_K_AB_*: its mt_abent_t while installed */
     /* MT_K_RANGE */
     double lo, hi;
     bool has_lo, has_hi, lo_incl, hi_incl;
@@ -99,7 +120,8 @@ typedef struct mt_alt {
     uint8_t family;        /* 4 or 6 */
     uint8_t bits;          /* prefix length in the 16-byte form */
     uint8_t net[16];
-    /* MT_K_AB_*: the excluded values */
+    /* MT_K_AB_*: the excluded values (AB_WILDCARD: the unescaped literal
+     * for EXACT/PREFIX/SUFFIX shapes, the glob text for INNER ones) */
     uint32_t n_list;
     char **list;
     uint32_t *list_len;
@@ -176,6 +198,22 @@ typedef struct mt_slow {
     const mt_alt_t *alt;   /* owned by the rule's pattern */
 } mt_slow_t;
 
+/* One anything-but alternative installed at a state. */
+typedef struct mt_abent {
+    bool in_use;
+    bool on_num;           /* in the state's ab_num list, else ab_str */
+    uint32_t state;
+    uint32_t pos;          /* index in that list */
+} mt_abent_t;
+
+/* A state's reference to an entry: what the per-value loop needs without
+ * touching the entry itself. */
+typedef struct mt_abref {
+    uint32_t ent;          /* mt_abent_t id */
+    uint32_t cond;
+    const mt_alt_t *inner; /* AB_WILDCARD with glob-checked values, or NULL */
+} mt_abref_t;
+
 typedef struct mt_state {
     bool in_use;
     uint32_t parent;
@@ -196,7 +234,15 @@ typedef struct mt_state {
     uint32_t n_ranges;
     mt_slow_t *slow;
     uint32_t n_slow, cap_slow;
-    bool slow_needs_fold;  /* an AB_EIC is in the slow list */
+    /* anything-but: the entries that fire on strings (every kind but
+     * AB_NUM) and on numbers (AB_NUM) unless a value excludes them; every
+     * one fires on a value of another type */
+    mt_abref_t *ab_str, *ab_num;
+    uint32_t n_ab_str, cap_ab_str, n_ab_num, cap_ab_num;
+    /* installed exclusion keys per tag, and probed lengths of the
+     * excluded prefixes/suffixes */
+    uint32_t n_abx_str, n_abx_num, n_abx_eic;
+    mt_lenset_t ab_pfx, ab_sfx;
     bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;
 
@@ -204,6 +250,9 @@ typedef struct mt_cond {
     bool in_use;
     bool absent_ok;
     bool has_positive;
+    /* Some subrule of it has other conditions, so every hit's position
+     * matters; otherwise the first hit of an event is enough. */
+    bool positions;
     uint32_t state;
     uint32_t rule;         /* slot of the owning rule */
     uint32_t n_installed;  /* alternatives installed so far */
@@ -247,6 +296,7 @@ struct zb_matcher {
     mt_table_t conds;      /* mt_cond_t */
     mt_table_t subs;       /* mt_sub_t */
     mt_table_t rules;      /* mt_rule_t */
+    mt_table_t abents;     /* mt_abent_t */
     uint32_t *always;      /* subrules with no required condition */
     uint32_t n_always, cap_always;
     size_t n_rules;
@@ -303,6 +353,9 @@ struct zb_match_ctx {
     /* per condition */
     uint32_t *cond_head, *cond_stamp, *cond_vstamp;
     uint32_t cap_cond;
+    /* per anything-but entry: value_seq of the value that excluded it */
+    uint32_t *ab_stamp;
+    uint32_t cap_ab;
     uint32_t *touched;
     uint32_t n_touched, cap_touched;
     /* per state: presence of any leaf value (for exists:false) */

@@ -113,6 +113,7 @@ static void s_alt_free(mt_alt_t *a)
     for (uint32_t i = 0; a->globs && i < a->n_list; i++)
         mt_glob_free(&a->globs[i]);
     free(a->globs);
+    free(a->shape);
     for (uint32_t i = 0; i < a->n_list; i++)
         if (a->list)
             free(a->list[i]);
@@ -162,7 +163,7 @@ size_t mt_pattern_bytes(const mt_pattern_t *p)
             b += a->nums ? a->n_list * sizeof(double) : 0;
             b += a->glob ? a->glob->bytes : 0;
             for (uint32_t j = 0; a->globs && j < a->n_list; j++)
-                b += sizeof(mt_glob_t *) + (a->globs[j] ? a->globs[j]->bytes : 0);
+                b += sizeof(mt_glob_t *) + 1 + (a->globs[j] ? a->globs[j]->bytes : 0);
         }
     }
     for (uint32_t i = 0; i < p->n_conjs; i++)
@@ -298,6 +299,28 @@ static int s_wildcard(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
     return rc;
 }
 
+/* How validated wildcard text `s` is indexed: no star is an exact value,
+ * one unescaped trailing star a prefix, one leading star a suffix. */
+static uint8_t s_wildcard_shape(const char *s, size_t len)
+{
+    uint32_t stars = mt_wildcard_stars(s, len);
+    bool lead = len > 0 && s[0] == '*';
+    bool trail = false;
+    if (len > 0 && s[len - 1] == '*') {
+        size_t bs = 0;
+        for (size_t i = len - 1; i > 0 && s[i - 1] == '\\'; i--)
+            bs++;
+        trail = bs % 2 == 0;
+    }
+    if (stars == 0)
+        return MT_SHAPE_EXACT;
+    if (stars == 1 && trail)
+        return MT_SHAPE_PREFIX;
+    if (stars == 1 && lead)
+        return MT_SHAPE_SUFFIX;
+    return MT_SHAPE_INNER;
+}
+
 /* Fills an anything-but list of strings (folded if `fold`). */
 static int s_ab_strings(s_cc_t *cc, mt_alt_t *a, const zb_json_t *const *items, uint32_t n, bool fold)
 {
@@ -356,6 +379,8 @@ static int s_string_or_list(s_cc_t *cc, const zb_json_t *v, const zb_json_t **it
     return 0;
 }
 
+/* Values in one anything-but list: a validation bound on pattern size only;
+ * matching cost does not depend on it (the values are hash keys). */
 #define MT_MAX_LIST 4096
 
 static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
@@ -472,11 +497,21 @@ static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
         a->kind = kind;
         rc = s_ab_strings(cc, a, items, n, fold);
         if (rc == 0 && kind == MT_K_AB_WILDCARD) {
-            if (!(a->globs = calloc(n, sizeof *a->globs)))
+            /* Exact, prefix and suffix shapes are hashed like the
+             * other exclusions (automaton.c); only the rest keep a glob. */
+            if (!(a->globs = calloc(n, sizeof *a->globs)) || !(a->shape = calloc(n, 1)))
                 goto oom;
-            for (uint32_t i = 0; i < n; i++)
-                if (!(a->globs[i] = mt_glob_compile(a->list[i], a->list_len[i])))
-                    goto oom;
+            for (uint32_t i = 0; i < n; i++) {
+                uint8_t shape = s_wildcard_shape(a->list[i], a->list_len[i]);
+                a->shape[i] = shape;
+                if (shape == MT_SHAPE_INNER) {
+                    if (!(a->globs[i] = mt_glob_compile(a->list[i], a->list_len[i])))
+                        goto oom;
+                    a->n_inner++;
+                } else {
+                    a->list_len[i] = (uint32_t) mt_wildcard_literal(a->list[i], a->list_len[i], a->list[i]);
+                }
+            }
         }
         break;
     }
