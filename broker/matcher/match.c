@@ -160,6 +160,8 @@ int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
     ctx->oom = false;
     ctx->budget = MT_SEARCH_BUDGET;
     ctx->too_complex = false;
+    ctx->glob_budget = MT_GLOB_BUDGET;
+    ctx->glob_spent = false;
     return 0;
 }
 
@@ -273,12 +275,26 @@ static void s_cidr(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *bits, co
     }
 }
 
+/* Charges one wildcard check of the current value to the event's budget;
+ * false (and the event refused) once it is spent. */
+static bool s_glob_charge(zb_match_ctx_t *ctx, const mt_value_t *v)
+{
+    uint64_t cost = (uint64_t) v->len + 1;
+    if (ctx->glob_budget < cost) {
+        ctx->too_complex = true;
+        ctx->glob_spent = true;
+        return false;
+    }
+    ctx->glob_budget -= cost;
+    return true;
+}
+
 /* Evaluates one listed matcher (wildcard with inner stars, exists). */
-static bool s_slow_hit(const mt_alt_t *a, const mt_value_t *v)
+static bool s_slow_hit(zb_match_ctx_t *ctx, const mt_alt_t *a, const mt_value_t *v)
 {
     switch (a->kind) {
     case MT_K_WILDCARD:
-        return v->type == MT_V_STR && mt_glob_match(a->glob, v->s, v->len);
+        return v->type == MT_V_STR && s_glob_charge(ctx, v) && mt_glob_match(a->glob, v->s, v->len);
     case MT_K_EXISTS_TRUE:
         return true;
     default:
@@ -309,8 +325,13 @@ static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool
             const mt_alt_t *a = v[i].inner;
             if (a) {
                 bool excluded = false;
-                for (uint32_t k = 0; k < a->n_list && !excluded; k++)
-                    excluded = a->globs[k] && mt_glob_match(a->globs[k], val->s, val->len);
+                for (uint32_t k = 0; k < a->n_list && !excluded; k++) {
+                    if (!a->globs[k])
+                        continue;
+                    if (!s_glob_charge(ctx, val))
+                        return;
+                    excluded = mt_glob_match(a->globs[k], val->s, val->len);
+                }
                 if (excluded)
                     continue;
             }
@@ -342,6 +363,8 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
 {
     const zb_matcher_t *m = ctx->m;
     const mt_state_t *s = STATE(m, st);
+    if (ctx->too_complex)
+        return; /* refused already: spend nothing more on it */
     ctx->value_seq++;
     ctx->cur_mem_off = MT_NONE;
     if (s->n_absent)
@@ -405,7 +428,7 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         break;
     }
     for (uint32_t i = 0; i < s->n_slow; i++)
-        if (s_slow_hit(s->slow[i].alt, v))
+        if (s_slow_hit(ctx, s->slow[i].alt, v))
             s_emit(ctx, s->slow[i].cond);
 }
 

@@ -40,6 +40,13 @@
  * reaches it, and is then refused rather than allowed to stall the
  * matcher. About 10 ms of work on this machine. */
 #define MT_SEARCH_BUDGET 16000000
+/* Value bytes one event may run through wildcard checks that no index
+ * narrows (wildcards with inner stars, anything-but wildcards with inner
+ * stars): each check costs the value's length plus one. A check is linear
+ * (a few ns per byte), so this is at most a few tens of milliseconds; an
+ * event beyond it (a huge array of long strings against many such
+ * wildcards) is refused rather than allowed to stall the matcher. */
+#define MT_GLOB_BUDGET (8u * 1024 * 1024)
 
 /* Hash key tags: the first byte of every key in the global table. */
 enum {
@@ -387,6 +394,9 @@ struct zb_match_ctx {
     /* Array-consistency search work left for this event (see match.c). */
     uint64_t budget;
     bool too_complex;
+    /* Wildcard check bytes left for this event (MT_GLOB_BUDGET). */
+    uint64_t glob_budget;
+    bool glob_spent;       /* too_complex because of it */
 };
 
 #endif

@@ -107,8 +107,9 @@ void zb_match_ctx_destroy(zb_match_ctx_t **self_p);
  * call with `ctx` (never NULL, even when the count is 0). Returns -1 with *err filled if the event is malformed
  * (not an object/map, bad syntax, invalid UTF-8 in JSON, nesting deeper
  * than 64 levels, a msgpack map key that is not a string), or if its arrays
- * would make the array-consistency check exceed its fixed work budget
- * ("Event is too complex to match: ..."; only events built for it do).
+ * would make the array-consistency check, or its values the wildcard
+ * checks, exceed their fixed work budgets ("Event is too complex to
+ * match: ..."; only events built for it do).
  */
 int zb_matcher_match(const zb_matcher_t *self, zb_match_ctx_t *ctx, zb_matcher_format_t format,
                      const void *event, size_t len, const uint64_t **ids, zb_matcher_error_t *err);

@@ -985,6 +985,52 @@ static void long_anything_but_lists_on_large_arrays(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* Wildcards with inner stars are checked one by one per value; one event
+ * may spend MT_GLOB_BUDGET (8 MiB) of value bytes on them, then it is
+ * refused instead of stalling the matcher. */
+static void wildcard_checks_have_a_budget(void **state)
+{
+    (void) state;
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    for (int r = 0; r < 12; r++) {
+        char p[128];
+        int n = r % 2 ? snprintf(p, sizeof p, "{\"x\":[{\"wildcard\":\"q*%d*z\"}]}", r)
+                      : snprintf(p, sizeof p, "{\"x\":[{\"anything-but\":{\"wildcard\":\"*%d*y*\"}}]}", r);
+        assert_int_equal(zb_matcher_add(m, (uint64_t) r, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+    }
+    zb_buf_t *ev = zb_buf_new(1 << 20);
+    for (int big = 0; big < 2; big++) {
+        /* 12 checks x 101 bytes per element: 1,000 elements fit, 10,000 do not */
+        int count = big ? 10000 : 1000;
+        ev->len = 0;
+        zb_buf_append_str(ev, "{\"x\":[");
+        for (int i = 0; i < count; i++) {
+            char s[128];
+            memset(s, 'a', sizeof s);
+            s[0] = 'q';
+            s[50] = '3';
+            s[99] = 'z';
+            s[100] = '\0';
+            zb_buf_appendf(ev, "%s\"%s\"", i ? "," : "", s);
+        }
+        zb_buf_append_str(ev, "]}");
+        const uint64_t *ids;
+        int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev->data, ev->len, &ids, &err);
+        if (big) {
+            assert_int_equal(n, -1);
+            assert_non_null(strstr(err.message, "Event is too complex to match"));
+        } else {
+            /* q*3*z matches; every anything-but fires (no y in the value) */
+            assert_int_equal(n, 7);
+        }
+    }
+    zb_buf_destroy(&ev);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -998,6 +1044,7 @@ int main(void)
         cmocka_unit_test(anything_but_forms),
         cmocka_unit_test(anything_but_agrees_with_brute_force),
         cmocka_unit_test(long_anything_but_lists_on_large_arrays),
+        cmocka_unit_test(wildcard_checks_have_a_budget),
         cmocka_unit_test(numeric_bounds_over_the_double_range),
         cmocka_unit_test(exists_on_leaves_only),
         cmocka_unit_test(cidr_v4_v6),
