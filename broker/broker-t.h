@@ -132,6 +132,11 @@ typedef struct zb_broker {
     zb_state_t *state;         /* API changes, persisted beside the rules file */
     bool replaying;            /* applying saved API changes: do not save again */
     size_t replay_change;      /* while replaying: which change (1-based), for the log */
+    /* Set by a mutation's handler: it changed nothing at all (every entry
+     * failed), or it set what was already there. Neither needs saving
+     * (the latter only when the same request is saved already). */
+    bool nothing_done;
+    bool unchanged;
     bool persist;              /* save API changes (off for tests and the fuzzer) */
 
     target_kind_t pub_kind;    /* built in */

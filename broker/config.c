@@ -712,6 +712,8 @@ static void s_limits_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
         s_set_int(c, key, v, 1, 1000000, &l->max_rules_per_bus);
     else if (!strcmp(key, "max-targets-per-rule"))
         s_set_int(c, key, v, 1, 10000, &l->max_targets_per_rule);
+    else if (!strcmp(key, "max-state-bytes"))
+        s_set_int(c, key, v, 1024, INT64_MAX / 2, &l->max_state_bytes);
     else if (!strcmp(key, "max-pub-endpoints"))
         s_set_int(c, key, v, 0, 1000000, &l->max_pub_endpoints);
     else if (!strcmp(key, "queue-bytes"))
@@ -751,7 +753,8 @@ static void s_broker_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
                                             "max-entry-bytes",         "max-buses",
                                             "max-rules-per-bus",
                                             "max-targets-per-rule",    "queue-bytes",
-                                            "max-pub-endpoints",       NULL };
+                                            "max-pub-endpoints",       "max-state-bytes",
+                                            NULL };
         s_walk_map(c, v, "broker.limits", keys, s_limits_field, &cfg->limits);
     }
 }
@@ -864,7 +867,8 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
     cfg->limits = (conf_limits_t) { ZB_DEFAULT_MAX_REQUEST_BYTES, ZB_DEFAULT_MAX_ENTRIES,
                                     ZB_DEFAULT_MAX_ENTRY_BYTES, ZB_DEFAULT_MAX_BUSES,
                                     ZB_DEFAULT_MAX_RULES_PER_BUS,
-                                    ZB_DEFAULT_MAX_TARGETS_PER_RULE, ZB_DEFAULT_QUEUE_BYTES, 0 };
+                                    ZB_DEFAULT_MAX_TARGETS_PER_RULE, ZB_DEFAULT_QUEUE_BYTES, 0,
+                                    ZB_DEFAULT_MAX_STATE_BYTES };
     zb_buf_t *text = s_read_file(path, errors);
     if (!text || s_prescan(path, text, errors) == -1) {
         zb_buf_destroy(&text);

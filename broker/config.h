@@ -56,6 +56,7 @@ typedef struct conf_limits {
     int64_t max_targets_per_rule;
     int64_t queue_bytes;   /* per subscriber; gives the default high-water mark */
     int64_t max_pub_endpoints; /* distinct PUB sockets; 0 = from RLIMIT_NOFILE */
+    int64_t max_state_bytes;   /* saved API changes, in bytes */
 } conf_limits_t;
 
 /* A target plugin to load at start (broker.plugins). */

@@ -194,8 +194,10 @@ int handle__set_rule_state(zb_broker_t *b, const zb_request_t *req, zb_buf_t *re
 {
     zb_bus_t *bus;
     zb_rule_t *r;
-    if (handle__rule(b, &req->map, "Name", &bus, &r, err) == -1
-        || bus__set_rule_state(bus, r, enabled, err) == -1)
+    if (handle__rule(b, &req->map, "Name", &bus, &r, err) == -1)
+        return -1;
+    b->unchanged = r->enabled == enabled;
+    if (!b->unchanged && bus__set_rule_state(bus, r, enabled, err) == -1)
         return -1;
     zb_reply_begin(reply, req, 0);
     return 0;

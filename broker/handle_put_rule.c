@@ -42,8 +42,13 @@ int handle__put_rule(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
         free(pattern);
         return -1;
     }
-    rc = bus__put_rule(bus, name, pattern, desc, state, (size_t) b->cfg->limits.max_rules_per_bus,
-                       NULL, err);
+    const zb_rule_t *old = bus__rule(bus, name, strlen(name));
+    b->unchanged = old && (!pattern || strcmp(pattern, old->pattern) == 0)
+                   && (!desc || (old->description && strcmp(desc, old->description) == 0))
+                   && (state == -1 || state == old->enabled);
+    rc = b->unchanged ? 0
+                      : bus__put_rule(bus, name, pattern, desc, state,
+                                      (size_t) b->cfg->limits.max_rules_per_bus, NULL, err);
     free(pattern);
     free(desc);
     if (rc == -1)

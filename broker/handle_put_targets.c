@@ -147,6 +147,7 @@ int handle__put_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply
         free(ct.endpoint);
         free(ct.topic);
     }
+    b->nothing_done = failed == n;
     handle__reply_failed_targets(b, req, reply, failed);
     return 0;
 }

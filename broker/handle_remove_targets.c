@@ -53,6 +53,7 @@ int handle__remove_targets(zb_broker_t *b, const zb_request_t *req, zb_buf_t *re
         failed++;
         handle__failed_target(b, id, &e);
     }
+    b->nothing_done = failed == n;
     handle__reply_failed_targets(b, req, reply, failed);
     return 0;
 }

@@ -131,9 +131,48 @@ static bool s_supersedes_last(zb_broker_t *b, const zb_request_t *req)
            && strcmp(a, b2) == 0 && strcmp(c, d) == 0;
 }
 
-/* After a mutation: save it, or undo it by rebuilding without it. */
+/* True when the saved changes hold `req` already: the same fields with
+ * the same bytes, RequestId aside. */
+static bool s_saved_already(zb_broker_t *b, const zb_request_t *req)
+{
+    size_t nfields = 0;
+    for (int i = 0; i < req->map.count; i++)
+        nfields += !(req->map.fields[i].key_len == 9
+                     && memcmp(req->map.fields[i].key, "RequestId", 9) == 0);
+    for (size_t i = state__count(b->state); i-- > 0;) {
+        size_t len;
+        const void *op = state__op(b->state, i, &len);
+        zb_map_t m;
+        if (zb_map_decode(&m, op, len, NULL) == -1)
+            continue;
+        size_t same = 0, other = 0;
+        for (int k = 0; k < m.count; k++) {
+            const zb_field_t *f = &m.fields[k];
+            if (f->key_len == 9 && memcmp(f->key, "RequestId", 9) == 0)
+                continue;
+            other++;
+            for (int j = 0; j < req->map.count; j++) {
+                const zb_field_t *g = &req->map.fields[j];
+                if (g->key_len == f->key_len && memcmp(g->key, f->key, f->key_len) == 0
+                    && g->val_len == f->val_len && memcmp(g->val, f->val, f->val_len) == 0) {
+                    same++;
+                    break;
+                }
+            }
+        }
+        if (same == nfields && other == nfields)
+            return true;
+    }
+    return false;
+}
+
+/* After a mutation: save it, or undo it by rebuilding without it. A change
+ * that did nothing is not saved: a client repeating a request (or failing
+ * to remove what is not there) must not grow the file. */
 static void s_persist(zb_broker_t *b, const zb_request_t *req, const void *body, size_t len)
 {
+    if (b->nothing_done || (b->unchanged && s_saved_already(b, req)))
+        return;
     char why[512];
     int rc = s_supersedes_last(b, req)
                  ? state__replace_last(b->state, body, len, why, sizeof why)
@@ -175,6 +214,18 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
         zb_reply_error(b->reply, &req, ZB_ERR_LIMIT_EXCEEDED, err.message);
         return;
     }
+    /* Checked before applying, so there is nothing to undo. The file is
+     * rewritten whole on every change: its size bounds that work too. */
+    if (zb_action_is_mutation(req.action) && b->persist
+        && (int64_t) (state__bytes(b->state) + len) > b->cfg->limits.max_state_bytes) {
+        snprintf(err.message, sizeof err.message,
+                 "The saved changes in %s would exceed %lld bytes (max-state-bytes); fold "
+                 "them into the rules file and delete the state file.",
+                 state__path(b->state), (long long) b->cfg->limits.max_state_bytes);
+        zb_reply_error(b->reply, &req, ZB_ERR_LIMIT_EXCEEDED, err.message);
+        return;
+    }
+    b->nothing_done = b->unchanged = false;
     if (fn(b, &req, b->reply, &err) == -1) {
         zb_buf_reset(b->reply);
         zb_reply_error(b->reply, &req, err.code, err.message);

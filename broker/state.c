@@ -53,6 +53,11 @@ const char *state__path(const zb_state_t *self)
     return self->path;
 }
 
+size_t state__bytes(const zb_state_t *self)
+{
+    return self->ops->len;
+}
+
 size_t state__count(const zb_state_t *self)
 {
     return self->count;

@@ -48,5 +48,7 @@ int state__replace_last(zb_state_t *self, const void *req, size_t len, char *why
                         size_t whylen);
 
 const char *state__path(const zb_state_t *self);
+/* Bytes of the saved requests (the file is this plus a few). */
+size_t state__bytes(const zb_state_t *self);
 
 #endif

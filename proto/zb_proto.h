@@ -61,6 +61,7 @@ extern "C" {
 #define ZB_REPLY_PAGE_BYTES (256 * 1024)
 /* Replies queued per peer before ZeroMQ drops further ones for it. */
 #define ZB_REPLY_QUEUE_MESSAGES 1000
+#define ZB_DEFAULT_MAX_STATE_BYTES (64 * 1024 * 1024)
 #define ZB_DEFAULT_QUEUE_BYTES (64 * 1024 * 1024)
 #define ZB_MIN_DEFAULT_HWM 64
 

@@ -4,6 +4,8 @@ losing what was there before."""
 import socket
 import time
 
+import msgpack
+
 from broker_util import entry, free_port, put_events, receive, request, subscriber
 
 
@@ -58,3 +60,52 @@ def test_an_unsaved_delete_keeps_every_target_bound_and_delivering(broker_factor
     assert put_events(s, entry(source="x", bus="keep"))["FailedEntryCount"] == 0
     assert receive(sub)[1]["source"] == "x"
     assert "not restored" not in b.log_text()
+
+
+def saved_actions(b):
+    path = b.workdir / "rules.yaml.state"
+    if not path.exists():
+        return []
+    return [(op["Action"], op.get("Name", op.get("Rule")))
+            for op in msgpack.unpackb(path.read_bytes())["Ops"]]
+
+
+def test_repeating_a_change_does_not_grow_the_state_file(broker_factory):
+    b = broker_factory()
+    s = b.client()
+    for i in range(5):
+        assert "RuleArn" in request(s, "PutRule", Name="r", EventPattern='{"source": ["x"]}',
+                                    RequestId=i)
+        assert request(s, "DisableRule", Name="r") == {}
+        assert request(s, "DisableRule", Name="r", RequestId=i) == {"RequestId": i}
+    # Each PutRule above re-enabled nothing (State absent): the rule stays
+    # disabled, and the file holds the two changes once each.
+    assert saved_actions(b) == [("PutRule", "r"), ("DisableRule", "r")]
+    # Setting back what an earlier change set is a change, and is saved.
+    request(s, "PutRule", Name="r", EventPattern='{"source": ["y"]}')
+    request(s, "PutRule", Name="r", EventPattern='{"source": ["x"]}')
+    assert [a for a, _ in saved_actions(b)] == ["PutRule", "DisableRule", "PutRule", "PutRule"]
+
+
+def test_targets_requests_that_change_nothing_are_not_saved(broker_factory):
+    b = broker_factory()
+    s = b.client()
+    request(s, "PutRule", Name="r", EventPattern='{"source": ["x"]}')
+    for _ in range(5):
+        assert request(s, "RemoveTargets", Rule="r", Ids=["nope"])["FailedEntryCount"] == 1
+        assert request(s, "PutTargets", Rule="r", Targets=[
+            {"Id": "t", "Endpoint": "bogus://x"}])["FailedEntryCount"] == 1
+    assert saved_actions(b) == [("PutRule", "r")]
+
+
+def test_the_state_file_has_a_byte_cap(broker_factory):
+    b = broker_factory("broker:\n  listen: {listen}\n  limits:\n    max-state-bytes: 4096\n"
+                       "buses:\n  - name: default\n")
+    s = b.client()
+    pattern = '{"source": ["' + "a" * 2500 + '"]}'
+    assert "RuleArn" in request(s, "PutRule", Name="r1", EventPattern=pattern)
+    r = request(s, "PutRule", Name="r2", EventPattern=pattern)
+    assert r["Error"]["Code"] == "LimitExceededException"
+    assert "would exceed 4096 bytes (max-state-bytes)" in r["Error"]["Message"]
+    assert [x["Name"] for x in request(s, "ListRules")["Rules"]] == ["r1"]
+    assert (b.workdir / "rules.yaml.state").stat().st_size < 4096
