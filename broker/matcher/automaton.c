@@ -82,6 +82,8 @@ static void s_state_unref(zb_matcher_t *m, uint32_t st)
         free(s->ab_num);
         free(s->ab_pfx.v);
         free(s->ab_sfx.v);
+        free(s->wc_pfx.v);
+        free(s->wc_sfx.v);
         mt_table_release(&m->states, st);
         STATE(m, parent)->n_children--;
         st = parent;
@@ -251,7 +253,7 @@ static int s_ab_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
     (*v)[*n].cond = cond;
     (*v)[*n].inner = a->n_inner ? a : NULL;
     (*n)++;
-    a->ab_id = id;
+    a->ent = id;
     for (uint32_t i = 0; i < a->n_list; i++) {
         const char *bytes;
         uint32_t len;
@@ -282,7 +284,7 @@ fail:
 
 static void s_ab_uninstall(zb_matcher_t *m, uint32_t st, const mt_alt_t *a)
 {
-    uint32_t id = a->ab_id;
+    uint32_t id = a->ent;
     s_abx_del(m, st, id, a, a->n_list);
     s_abref_del(STATE(m, st), m, id);
     mt_table_release(&m->abents, id);
@@ -294,12 +296,89 @@ static bool s_is_ab(mt_kind_t k)
            k == MT_K_AB_EIC || k == MT_K_AB_WILDCARD;
 }
 
+/* ---- wildcards with inner stars ------------------------------------------------
+ *
+ * A wildcard lit1*...*litN can only match values that start with lit1 (or,
+ * when it starts with a star, end with litN): it is hashed under that
+ * literal and probed per distinct length like a prefix or suffix, so only
+ * candidates run the full check. Only *...* with both ends open stays in
+ * the per-state list. */
+
+/* The fixed end a glob is indexed by: tag, and literal in *bytes and *len; 0
+ * when both ends are stars. */
+static uint8_t s_wc_key(const mt_glob_t *g, const char **bytes, uint32_t *len)
+{
+    if (g->nseg == 0)
+        return 0;
+    if (!g->lead) {
+        *bytes = g->lit + g->off[0];
+        *len = g->len[0];
+        return MT_TAG_WC_PREFIX;
+    }
+    if (!g->trail) {
+        *bytes = g->lit + g->off[g->nseg - 1];
+        *len = g->len[g->nseg - 1];
+        return MT_TAG_WC_SUFFIX;
+    }
+    return 0;
+}
+
+/* 1 when indexed, 0 when the glob belongs in the list, -1 on memory. */
+static int s_wc_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a)
+{
+    const char *bytes;
+    uint32_t len;
+    uint8_t tag = s_wc_key(a->glob, &bytes, &len);
+    if (!tag)
+        return 0;
+    uint32_t id = mt_table_alloc(&m->wcents);
+    if (id == MT_NONE)
+        return -1;
+    mt_state_t *s = STATE(m, st);
+    mt_lenset_t *ls = tag == MT_TAG_WC_PREFIX ? &s->wc_pfx : &s->wc_sfx;
+    if (s_lenset_add(ls, len) != 0) {
+        mt_table_release(&m->wcents, id);
+        return -1;
+    }
+    if (mt_hmap_add(&m->map, st, tag, bytes, len, id) != 0) {
+        s_lenset_del(ls, len);
+        mt_table_release(&m->wcents, id);
+        return -1;
+    }
+    mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, id);
+    e->in_use = true;
+    e->cond = cond;
+    e->glob = a->glob;
+    a->ent = id;
+    return 1;
+}
+
+/* true when the glob was indexed (and is now removed). */
+static bool s_wc_uninstall(zb_matcher_t *m, uint32_t st, const mt_alt_t *a)
+{
+    const char *bytes;
+    uint32_t len;
+    uint8_t tag = s_wc_key(a->glob, &bytes, &len);
+    if (!tag)
+        return false;
+    mt_state_t *s = STATE(m, st);
+    mt_hmap_remove(&m->map, st, tag, bytes, len, a->ent);
+    s_lenset_del(tag == MT_TAG_WC_PREFIX ? &s->wc_pfx : &s->wc_sfx, len);
+    mt_table_release(&m->wcents, a->ent);
+    return true;
+}
+
 static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a)
 {
     if (a->kind == MT_K_EXISTS_FALSE)
         return 0;
     if (s_is_ab(a->kind))
         return s_ab_install(m, st, cond, a);
+    if (a->kind == MT_K_WILDCARD) {
+        int rc = s_wc_install(m, st, cond, a);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    }
     if (a->kind == MT_K_HASHED) {
         mt_lenset_t *ls = s_lenset_for(STATE(m, st), a->tag);
         if (ls && s_lenset_add(ls, s_probe_len(a)) != 0)
@@ -352,6 +431,8 @@ static void s_alt_uninstall(zb_matcher_t *m, uint32_t st, uint32_t cond, const m
         s_ab_uninstall(m, st, a);
         return;
     }
+    if (a->kind == MT_K_WILDCARD && s_wc_uninstall(m, st, a))
+        return;
     if (a->kind == MT_K_HASHED) {
         mt_hmap_remove(&m->map, st, a->tag, a->bytes, a->len, cond);
         mt_lenset_t *ls = s_lenset_for(s, a->tag);
@@ -564,6 +645,6 @@ fail:
 
 void mt_state_refresh(mt_state_t *s)
 {
-    s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_ab_str || s->n_ab_num || s->n_absent || s->pfx.n || s->sfx.n ||
+    s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_ab_str || s->n_ab_num || s->wc_pfx.n || s->wc_sfx.n || s->n_absent || s->pfx.n || s->sfx.n ||
                      s->pfx_eic.n || s->sfx_eic.n || s->cidr.n || s->n_ranges;
 }

@@ -340,6 +340,35 @@ static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool
     }
 }
 
+/* Runs the wildcards indexed under the key (st, tag, bytes) on the value. */
+static void s_wc_candidates(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len,
+                            const mt_value_t *v)
+{
+    const zb_matcher_t *m = ctx->m;
+    const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, tag, s, len), st, tag, s, len);
+    if (!e)
+        return;
+    for (uint32_t i = 0; i < e->n_vals; i++) {
+        const mt_wcent_t *w = MT_AT(m->wcents, mt_wcent_t, e->vals[i]);
+        if (ctx->cond_vstamp[w->cond] == ctx->value_seq)
+            continue; /* already a hit for this value */
+        if (!s_glob_charge(ctx, v))
+            return;
+        if (mt_glob_match(w->glob, v->s, v->len))
+            s_emit(ctx, w->cond);
+    }
+}
+
+/* Wildcards with inner stars whose leading (or trailing) literal the
+ * string value has. */
+static void s_wildcards(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, const mt_value_t *v)
+{
+    for (uint32_t i = 0; i < s->wc_pfx.n && s->wc_pfx.v[i].len <= v->len; i++)
+        s_wc_candidates(ctx, st, MT_TAG_WC_PREFIX, v->s, s->wc_pfx.v[i].len, v);
+    for (uint32_t i = 0; i < s->wc_sfx.n && s->wc_sfx.v[i].len <= v->len; i++)
+        s_wc_candidates(ctx, st, MT_TAG_WC_SUFFIX, v->s + v->len - s->wc_sfx.v[i].len, s->wc_sfx.v[i].len, v);
+}
+
 /* Anything-but at state `s` for a string value (folded: its case-folded
  * form, or NULL when the state has no folded exclusions). */
 static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, const mt_value_t *v,
@@ -394,6 +423,8 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         }
         if (s->n_ab_str || s->n_ab_num)
             s_ab_string(ctx, st, s, v, folded, flen);
+        if (s->wc_pfx.n || s->wc_sfx.n)
+            s_wildcards(ctx, st, s, v);
         break;
     case MT_V_NUM:
         if (s->n_hashed) {

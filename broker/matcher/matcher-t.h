@@ -14,8 +14,9 @@
  *               one hash table keyed (state, tag, bytes); a
  *               prefix/suffix lookup probes only the distinct lengths in use
  *               at that state. Of the matchers that cannot be hashed, numeric
- *               ranges sit in a treap, wildcards with inner stars and exists in a
- *               per-state list; anything-but is indexed inversely: a
+ *               ranges sit in a treap, wildcards with inner stars are hashed
+ *               by a fixed end (only `*...*` and exists stay in a per-state
+ *               list); anything-but is indexed inversely: a
  *               per-state list of the alternatives that fire by default and
  *               hash keys for the values that cancel them.
  *   conditions  one per pattern leaf (path + its list of alternatives); a
@@ -70,6 +71,11 @@ enum {
     MT_TAG_AB_EIC = 'e',
     MT_TAG_AB_PREFIX = 'b',
     MT_TAG_AB_SUFFIX = 'y',
+    /* Wildcards with inner stars by their fixed ends: leading literal ->
+     * mt_wcent_t ids (or trailing literal when the glob starts with a
+     * star); only these candidates run the full check. */
+    MT_TAG_WC_PREFIX = 'w',
+    MT_TAG_WC_SUFFIX = 'v',
 };
 
 /* How one anything-but wildcard value is indexed. */
@@ -119,7 +125,8 @@ typedef struct mt_alt {
     mt_glob_t **globs;     /* MT_K_AB_WILDCARD: one per MT_SHAPE_INNER entry, else NULL */
     uint8_t *shape;        /* MT_K_AB_WILDCARD: MT_SHAPE_* per entry */
     uint32_t n_inner;      /* MT_K_AB_WILDCARD: entries with a glob */
-    uint32_t ab_id;        /* MT_K_AB_*: its mt_abent_t while installed */
+    uint32_t ent;          /* MT_K_AB_*: its mt_abent_t, MT_K_WILDCARD indexed by
+                            * an end: its mt_wcent_t, while installed */
     /* MT_K_RANGE */
     double lo, hi;
     bool has_lo, has_hi, lo_incl, hi_incl;
@@ -213,6 +220,13 @@ typedef struct mt_abent {
     uint32_t pos;          /* index in that list */
 } mt_abent_t;
 
+/* A wildcard with inner stars indexed by one of its fixed ends. */
+typedef struct mt_wcent {
+    bool in_use;
+    uint32_t cond;
+    const mt_glob_t *glob;
+} mt_wcent_t;
+
 /* A state's reference to an entry: what the per-value loop needs without
  * touching the entry itself. */
 typedef struct mt_abref {
@@ -250,6 +264,8 @@ typedef struct mt_state {
      * excluded prefixes/suffixes */
     uint32_t n_abx_str, n_abx_num, n_abx_eic;
     mt_lenset_t ab_pfx, ab_sfx;
+    /* probed lengths of the wildcards' leading / trailing literals */
+    mt_lenset_t wc_pfx, wc_sfx;
     bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;
 
@@ -304,6 +320,7 @@ struct zb_matcher {
     mt_table_t subs;       /* mt_sub_t */
     mt_table_t rules;      /* mt_rule_t */
     mt_table_t abents;     /* mt_abent_t */
+    mt_table_t wcents;     /* mt_wcent_t */
     uint32_t *always;      /* subrules with no required condition */
     uint32_t n_always, cap_always;
     size_t n_rules;

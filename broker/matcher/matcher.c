@@ -21,6 +21,7 @@ zb_matcher_t *zb_matcher_new(void)
     mt_table_init(&m->subs, sizeof(mt_sub_t));
     mt_table_init(&m->rules, sizeof(mt_rule_t));
     mt_table_init(&m->abents, sizeof(mt_abent_t));
+    mt_table_init(&m->wcents, sizeof(mt_wcent_t));
     uint32_t root = mt_table_alloc(&m->states);
     if (root != 0) {
         free(m);
@@ -58,6 +59,8 @@ void zb_matcher_destroy(zb_matcher_t **self_p)
         free(s->ab_num);
         free(s->ab_pfx.v);
         free(s->ab_sfx.v);
+        free(s->wc_pfx.v);
+        free(s->wc_sfx.v);
     }
     for (uint32_t i = 0; i < m->conds.n; i++)
         free(MT_AT(m->conds, mt_cond_t, i)->subs);
@@ -71,6 +74,7 @@ void zb_matcher_destroy(zb_matcher_t **self_p)
     mt_table_free(&m->subs);
     mt_table_free(&m->rules);
     mt_table_free(&m->abents);
+    mt_table_free(&m->wcents);
     free(m->always);
     free(m);
     *self_p = NULL;
@@ -189,9 +193,9 @@ size_t zb_matcher_memory(const zb_matcher_t *self)
              maps[i]->cap_free * sizeof(uint32_t) + maps[i]->bytes;
     b += (size_t) m->states.cap * m->states.elem + (size_t) m->conds.cap * m->conds.elem;
     b += (size_t) m->subs.cap * m->subs.elem + (size_t) m->rules.cap * m->rules.elem;
-    b += (size_t) m->abents.cap * m->abents.elem;
-    b += (m->states.cap_free + m->conds.cap_free + m->subs.cap_free + m->rules.cap_free + m->abents.cap_free) *
-         sizeof(uint32_t);
+    b += (size_t) m->abents.cap * m->abents.elem + (size_t) m->wcents.cap * m->wcents.elem;
+    b += (m->states.cap_free + m->conds.cap_free + m->subs.cap_free + m->rules.cap_free + m->abents.cap_free +
+          m->wcents.cap_free) * sizeof(uint32_t);
     b += m->cap_always * sizeof(uint32_t);
     for (uint32_t i = 0; i < m->states.n; i++) {
         const mt_state_t *s = MT_AT(m->states, mt_state_t, i);
@@ -199,7 +203,7 @@ size_t zb_matcher_memory(const zb_matcher_t *self)
             continue;
         b += s->name_len + 1 + s->cap_slow * sizeof(mt_slow_t) + s->n_ranges * mt_range_node_bytes();
         b += (s->pfx.cap + s->sfx.cap + s->pfx_eic.cap + s->sfx_eic.cap + s->cidr.cap + s->ab_pfx.cap +
-              s->ab_sfx.cap) * sizeof(mt_lenent_t);
+              s->ab_sfx.cap + s->wc_pfx.cap + s->wc_sfx.cap) * sizeof(mt_lenent_t);
         b += (size_t) (s->cap_ab_str + s->cap_ab_num) * sizeof(mt_abref_t);
     }
     for (uint32_t i = 0; i < m->conds.n; i++)

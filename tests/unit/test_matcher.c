@@ -1031,6 +1031,70 @@ static void wildcard_checks_have_a_budget(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* Wildcards with inner stars are indexed by their leading literal (or the
+ * trailing one when they start with a star); the results must equal a
+ * brute-force glob over every rule, before and after removals. */
+static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
+{
+    (void) state;
+    enum { N = 2000, EVENTS = 400 };
+    char (*w)[12] = calloc(N, sizeof *w);
+    bool *live = calloc(N, sizeof *live);
+    assert_non_null(w);
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    s_rng = 4242u;
+    for (int i = 0; i < N; i++) {
+        int len = 1 + (int) s_rand(9), o = 0;
+        for (int k = 0; k < len; k++) {
+            char c = s_rand(3) == 0 ? '*' : "ab"[s_rand(2)];
+            if (c == '*' && o > 0 && w[i][o - 1] == '*')
+                continue;
+            w[i][o++] = c;
+        }
+        w[i][o] = '\0';
+        char p[64];
+        int n = snprintf(p, sizeof p, "{\"x\":[{\"wildcard\":\"%s\"}]}", w[i]);
+        assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+        live[i] = true;
+    }
+    for (int round = 0; round < 2; round++) {
+        for (int e = 0; e < EVENTS; e++) {
+            char v[3][12], ev[96];
+            for (int k = 0; k < 3; k++) {
+                int len = (int) s_rand(10);
+                for (int q = 0; q < len; q++)
+                    v[k][q] = "ab"[s_rand(2)];
+                v[k][len] = '\0';
+            }
+            snprintf(ev, sizeof ev, "{\"x\":[\"%s\",\"%s\",\"%s\"]}", v[0], v[1], v[2]);
+            int want = 0;
+            for (int i = 0; i < N; i++)
+                want += live[i] && (s_glob(w[i], v[0]) || s_glob(w[i], v[1]) || s_glob(w[i], v[2]));
+            const uint64_t *ids;
+            int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err);
+            if (n != want)
+                fail_msg("event %s: %d rules matched, the model says %d", ev, n, want);
+            for (int k = 0; k < n; k++) {
+                uint64_t i = ids[k];
+                assert_true(live[i] && (s_glob(w[i], v[0]) || s_glob(w[i], v[1]) || s_glob(w[i], v[2])));
+            }
+        }
+        for (int i = 0; round == 0 && i < N; i += 2) {
+            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+            live[i] = false;
+        }
+    }
+    for (int i = 1; i < N; i += 2)
+        assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    assert_int_equal(zb_matcher_size(m), 0);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+    free(w);
+    free(live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1045,6 +1109,7 @@ int main(void)
         cmocka_unit_test(anything_but_agrees_with_brute_force),
         cmocka_unit_test(long_anything_but_lists_on_large_arrays),
         cmocka_unit_test(wildcard_checks_have_a_budget),
+        cmocka_unit_test(wildcards_by_fixed_ends_agree_with_brute_force),
         cmocka_unit_test(numeric_bounds_over_the_double_range),
         cmocka_unit_test(exists_on_leaves_only),
         cmocka_unit_test(cidr_v4_v6),
