@@ -161,7 +161,8 @@ int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
     ctx->budget = MT_SEARCH_BUDGET;
     ctx->too_complex = false;
     ctx->glob_budget = MT_GLOB_BUDGET;
-    ctx->glob_spent = false;
+    ctx->ab_budget = MT_AB_BUDGET;
+    ctx->values_spent = false;
     return 0;
 }
 
@@ -282,10 +283,23 @@ static bool s_glob_charge(zb_match_ctx_t *ctx, const mt_value_t *v)
     uint64_t cost = (uint64_t) v->len + 1;
     if (ctx->glob_budget < cost) {
         ctx->too_complex = true;
-        ctx->glob_spent = true;
+        ctx->values_spent = true;
         return false;
     }
     ctx->glob_budget -= cost;
+    return true;
+}
+
+/* Charges n anything-but entry visits; false (and the event refused) once
+ * the budget is spent. */
+static bool s_ab_charge(zb_match_ctx_t *ctx, uint32_t n)
+{
+    if (ctx->ab_budget < n) {
+        ctx->too_complex = true;
+        ctx->values_spent = true;
+        return false;
+    }
+    ctx->ab_budget -= n;
     return true;
 }
 
@@ -308,7 +322,7 @@ static void s_ab_exclude(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const ch
 {
     const zb_matcher_t *m = ctx->m;
     const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, tag, s, len), st, tag, s, len);
-    if (!e)
+    if (!e || !s_ab_charge(ctx, e->n_vals))
         return;
     for (uint32_t i = 0; i < e->n_vals; i++)
         ctx->ab_stamp[e->vals[i]] = ctx->value_seq;
@@ -318,6 +332,8 @@ static void s_ab_exclude(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const ch
  * (`check`: the value is of their kind, so exclusions apply). */
 static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool check, const mt_value_t *val)
 {
+    if (!n || !s_ab_charge(ctx, n))
+        return;
     for (uint32_t i = 0; i < n; i++) {
         if (check) {
             if (ctx->ab_stamp[v[i].ent] == ctx->value_seq)

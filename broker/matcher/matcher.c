@@ -269,8 +269,8 @@ int zb_matcher_match(const zb_matcher_t *self, zb_match_ctx_t *ctx, zb_matcher_f
     rc = mt_ctx_finish(ctx, ids);
     if (rc < 0 && err)
         snprintf(err->message, sizeof err->message, "%s",
-                 ctx->glob_spent    ? "Event is too complex to match: its values make the wildcard checks "
-                                       "exceed their budget"
+                 ctx->values_spent  ? "Event is too complex to match: its values make the wildcard or "
+                                       "anything-but checks exceed their budget"
                  : ctx->too_complex ? "Event is too complex to match: its arrays make the array-consistency "
                                       "search exceed its budget"
                                     : "out of memory");

@@ -1095,6 +1095,43 @@ static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
     free(live);
 }
 
+/* Each value visits every anything-but rule on its field (to fire it or
+ * cancel it); one event may make MT_AB_BUDGET (64 Mi) such visits. */
+static void anything_but_visits_have_a_budget(void **state)
+{
+    (void) state;
+    enum { RULES = 2000 };
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    for (int r = 0; r < RULES; r++) {
+        char p[64];
+        int n = snprintf(p, sizeof p, "{\"x\":[{\"anything-but\":\"v%d\"}]}", r);
+        assert_int_equal(zb_matcher_add(m, (uint64_t) r, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+    }
+    zb_buf_t *ev = zb_buf_new(1 << 20);
+    for (int big = 0; big < 2; big++) {
+        /* 2,000 visits per element: 20,000 elements fit, 40,000 do not */
+        int count = big ? 40000 : 20000;
+        ev->len = 0;
+        zb_buf_append_str(ev, "{\"x\":[");
+        for (int i = 0; i < count; i++)
+            zb_buf_append_str(ev, i ? ",\"w\"" : "\"w\"");
+        zb_buf_append_str(ev, "]}");
+        const uint64_t *ids;
+        int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev->data, ev->len, &ids, &err);
+        if (big) {
+            assert_int_equal(n, -1);
+            assert_non_null(strstr(err.message, "Event is too complex to match"));
+        } else {
+            assert_int_equal(n, RULES);
+        }
+    }
+    zb_buf_destroy(&ev);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1109,6 +1146,7 @@ int main(void)
         cmocka_unit_test(anything_but_agrees_with_brute_force),
         cmocka_unit_test(long_anything_but_lists_on_large_arrays),
         cmocka_unit_test(wildcard_checks_have_a_budget),
+        cmocka_unit_test(anything_but_visits_have_a_budget),
         cmocka_unit_test(wildcards_by_fixed_ends_agree_with_brute_force),
         cmocka_unit_test(numeric_bounds_over_the_double_range),
         cmocka_unit_test(exists_on_leaves_only),
