@@ -129,3 +129,24 @@ def test_the_default_endpoint_limit_leaves_descriptors_for_clients(broker_factor
         c = b.client()
         assert request(c, "CreateEventBus", Name=f"b{_}")["EventBusArn"]
         c.close()
+
+
+def test_list_targets_by_rule_pages_by_count_and_bytes(broker_factory):
+    b = broker_factory()
+    s = b.client()
+    request(s, "PutRule", Name="r", EventPattern='{"source": ["x"]}')
+    for i in range(6):
+        assert request(s, "PutTargets", Rule="r", Targets=[
+            {"Id": f"t{i}", "Endpoint": "inproc://shared", "Topic": str(i) * 100000}]
+        )["FailedEntryCount"] == 0
+    ids, token, pages = [], None, 0
+    while True:
+        r = request(s, "ListTargetsByRule", Rule="r", **({"NextToken": token} if token else {}))
+        ids += [t["Id"] for t in r["Targets"]]
+        pages += 1
+        token = r.get("NextToken")
+        if not token:
+            break
+    assert ids == [f"t{i}" for i in range(6)] and pages == 3  # two 100 KB topics a page
+    r = request(s, "ListTargetsByRule", Rule="r", Limit=1)
+    assert [t["Id"] for t in r["Targets"]] == ["t0"] and r["NextToken"] == "1"

@@ -244,3 +244,14 @@ def test_get_metrics_against_a_stopped_broker_fails_fast(broker):
     res = zbridge("get-metrics", "--cli-connect-timeout", "0.5", endpoint=broker.endpoint)
     assert res.returncode == 255
     assert "Could not connect to the endpoint URL" in res.stderr
+
+
+def test_list_targets_by_rule_follows_next_token(cli):
+    cli.ok("put-rule", "--name", "paged", "--event-pattern", '{"source": ["x"]}')
+    for i in range(3):  # 100 KB topics: two targets fill a page
+        cli.ok("put-targets", "--rule", "paged", "--targets", json.dumps(
+            [{"Id": f"t{i}", "Endpoint": "inproc://paged", "Topic": str(i) * 100000}]))
+    out = cli.ok("list-targets-by-rule", "--rule", "paged")
+    assert [t["Id"] for t in out["Targets"]] == ["t0", "t1", "t2"]
+    out = cli.ok("list-targets-by-rule", "--rule", "paged", "--limit", "1")
+    assert [t["Id"] for t in out["Targets"]] == ["t0"] and out["NextToken"] == "1"
