@@ -24,6 +24,15 @@ static const char *s_rules[] = {
     "{\"$or\":[{\"a\":[\"x\"]},{\"b\":{\"c\":[true]}},{\"x\":[1]}]}",
     "{\"e\":{\"f\":[\"1\"],\"g\":[2]}}",
     "{\"a\":[{\"anything-but\":{\"wildcard\":[\"*z\",\"q*\"]}}],\"b\":[{\"anything-but\":{\"equals-ignore-case\":\"X\"}}]}",
+    /* indexed by a fixed end (leading, trailing) or scanned (both open) */
+    "{\"a\":[{\"wildcard\":\"*b*c\"},{\"wildcard\":\"*x*\"},{\"wildcard\":\"ab*\\\\**y\"}]}",
+    /* anything-but wildcards of every shape, two alternatives on one field */
+    "{\"a\":[{\"anything-but\":{\"wildcard\":[\"a*b*c\",\"\",\"x\",\"*\"]}},"
+    "{\"anything-but\":{\"wildcard\":[\"*b*\",\"ab\\\\*\"]}}]}",
+    /* hits whose array positions matter */
+    "{\"o\":{\"a\":[{\"anything-but\":[1,2,3]}],\"b\":[{\"anything-but\":{\"prefix\":[\"a\",\"bc\"]}}]}}",
+    "{\"a\":[{\"anything-but\":{\"equals-ignore-case\":[\"X\",\"\\u00ff\"]}},"
+    "{\"anything-but\":{\"suffix\":[\"z\",\"yz\"]}}],\"n\":[{\"anything-but\":3.5}]}",
 };
 
 static inline zb_matcher_t *s_fuzz_matcher(void)
