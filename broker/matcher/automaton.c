@@ -211,6 +211,7 @@ static void s_abx_del(zb_matcher_t *m, uint32_t st, uint32_t id, const mt_alt_t 
             s_lenset_del(&s->ab_sfx, len);
         else
             (*s_abx_count(s, tag))--;
+        s->n_abx_keys--;
     }
 }
 
@@ -251,7 +252,8 @@ static int s_ab_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
     e->pos = *n;
     (*v)[*n].ent = id;
     (*v)[*n].cond = cond;
-    (*v)[*n].inner = a->n_inner ? a : NULL;
+    (*v)[*n].alt = a;
+    (*v)[*n].inner = a->n_inner > 0;
     (*n)++;
     a->ent = id;
     for (uint32_t i = 0; i < a->n_list; i++) {
@@ -274,6 +276,7 @@ static int s_ab_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
         }
         if (!ls)
             (*s_abx_count(s, tag))++;
+        s->n_abx_keys++;
     }
     return 0;
 fail:

@@ -328,18 +328,60 @@ static void s_ab_exclude(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const ch
         ctx->ab_stamp[e->vals[i]] = ctx->value_seq;
 }
 
+static bool s_has_prefix(const char *s, size_t len, const char *p, size_t plen)
+{
+    return plen <= len && memcmp(s, p, plen) == 0;
+}
+
+static bool s_has_suffix(const char *s, size_t len, const char *p, size_t plen)
+{
+    return plen <= len && memcmp(s + len - plen, p, plen) == 0;
+}
+
+/* Whether one of a's hashed-kind exclusions (not the inner-star globs)
+ * cancels the value of a's kind: the comparisons the hash keys stand for,
+ * used when the state has at most MT_AB_LINEAR of them. */
+static bool s_ab_excludes(const mt_alt_t *a, const mt_value_t *v, const char *folded, size_t flen)
+{
+    for (uint32_t i = 0; i < a->n_list; i++) {
+        const char *x = a->list ? a->list[i] : NULL;
+        size_t xl = a->list_len ? a->list_len[i] : 0;
+        uint8_t shape = a->kind == MT_K_AB_WILDCARD ? a->shape[i] : MT_SHAPE_INNER;
+        bool hit;
+        switch (a->kind) {
+        case MT_K_AB_NUM: hit = a->nums[i] == v->num; break;
+        case MT_K_AB_STR: hit = xl == v->len && memcmp(x, v->s, xl) == 0; break;
+        case MT_K_AB_EIC: hit = folded && xl == flen && memcmp(x, folded, xl) == 0; break;
+        case MT_K_AB_PREFIX: hit = s_has_prefix(v->s, v->len, x, xl); break;
+        case MT_K_AB_SUFFIX: hit = s_has_suffix(v->s, v->len, x, xl); break;
+        case MT_K_AB_WILDCARD:
+            hit = shape == MT_SHAPE_EXACT    ? xl == v->len && memcmp(x, v->s, xl) == 0
+                  : shape == MT_SHAPE_PREFIX ? s_has_prefix(v->s, v->len, x, xl)
+                  : shape == MT_SHAPE_SUFFIX ? s_has_suffix(v->s, v->len, x, xl)
+                                             : false;
+            break;
+        default: hit = false;
+        }
+        if (hit)
+            return true;
+    }
+    return false;
+}
+
 /* Emits the entries of `v` that the current value did not exclude
- * (`check`: the value is of their kind, so exclusions apply). */
-static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool check, const mt_value_t *val)
+ * (`check`: the value is of their kind, so exclusions apply; `linear`:
+ * compare instead of reading the probes' marks). */
+static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool check, bool linear,
+                      const mt_value_t *val, const char *folded, size_t flen)
 {
     if (!n || !s_ab_charge(ctx, n))
         return;
     for (uint32_t i = 0; i < n; i++) {
         if (check) {
-            if (ctx->ab_stamp[v[i].ent] == ctx->value_seq)
+            if (linear ? s_ab_excludes(v[i].alt, val, folded, flen) : ctx->ab_stamp[v[i].ent] == ctx->value_seq)
                 continue;
-            const mt_alt_t *a = v[i].inner;
-            if (a) {
+            const mt_alt_t *a = v[i].alt;
+            if (v[i].inner) {
                 bool excluded = false;
                 for (uint32_t k = 0; k < a->n_list && !excluded; k++) {
                     if (!a->globs[k])
@@ -390,7 +432,8 @@ static void s_wildcards(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
 static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, const mt_value_t *v,
                         const char *folded, size_t flen)
 {
-    if (s->n_ab_str) {
+    bool linear = s->n_abx_keys <= MT_AB_LINEAR;
+    if (s->n_ab_str && !linear) {
         if (s->n_abx_str)
             s_ab_exclude(ctx, st, MT_TAG_AB_STR, v->s, v->len);
         if (s->n_abx_eic && folded)
@@ -399,9 +442,9 @@ static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
             s_ab_exclude(ctx, st, MT_TAG_AB_PREFIX, v->s, s->ab_pfx.v[i].len);
         for (uint32_t i = 0; i < s->ab_sfx.n && s->ab_sfx.v[i].len <= v->len; i++)
             s_ab_exclude(ctx, st, MT_TAG_AB_SUFFIX, v->s + v->len - s->ab_sfx.v[i].len, s->ab_sfx.v[i].len);
-        s_ab_fire(ctx, s->ab_str, s->n_ab_str, true, v);
     }
-    s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, v);
+    s_ab_fire(ctx, s->ab_str, s->n_ab_str, true, linear, v, folded, flen);
+    s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, false, v, NULL, 0);
 }
 
 void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
@@ -451,14 +494,15 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         if (s->ranges)
             mt_range_stab(s->ranges, v->num, s_emit_cb, ctx);
         if (s->n_ab_num) {
-            if (s->n_abx_num) {
+            bool linear = s->n_abx_keys <= MT_AB_LINEAR;
+            if (s->n_abx_num && !linear) {
                 uint8_t key[8];
                 mt_num_key(v->num, key);
                 s_ab_exclude(ctx, st, MT_TAG_AB_NUM, (const char *) key, 8);
             }
-            s_ab_fire(ctx, s->ab_num, s->n_ab_num, true, v);
+            s_ab_fire(ctx, s->ab_num, s->n_ab_num, true, linear, v, NULL, 0);
         }
-        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, v);
+        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, false, v, NULL, 0);
         break;
     case MT_V_TRUE:
     case MT_V_FALSE:
@@ -466,12 +510,12 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         if (s->n_hashed)
             s_lookup(ctx, st, v->type == MT_V_TRUE ? MT_TAG_TRUE : v->type == MT_V_FALSE ? MT_TAG_FALSE : MT_TAG_NULL,
                      "", 0);
-        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, v);
-        s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, v);
+        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, false, v, NULL, 0);
+        s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, false, v, NULL, 0);
         break;
     case MT_V_OTHER: /* no anything-but excludes these */
-        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, v);
-        s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, v);
+        s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, false, v, NULL, 0);
+        s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, false, v, NULL, 0);
         break;
     }
     for (uint32_t i = 0; i < s->n_slow; i++)

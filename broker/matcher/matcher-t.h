@@ -48,6 +48,10 @@
  * event beyond it (a huge array of long strings against many such
  * wildcards) is refused rather than allowed to stall the matcher. */
 #define MT_GLOB_BUDGET (8u * 1024 * 1024)
+/* At most this many excluded values at a state are compared one by one
+ * rather than probed: a couple of comparisons cost less than a hash probe,
+ * and the bound keeps the cost independent of the lists' lengths. */
+#define MT_AB_LINEAR 4
 /* Anything-but entries one event may visit (cancelled or fired, about a
  * nanosecond each): a value costs one visit per anything-but rule on its
  * field, so a huge array against a huge number of such rules is refused
@@ -238,7 +242,8 @@ typedef struct mt_wcent {
 typedef struct mt_abref {
     uint32_t ent;          /* mt_abent_t id */
     uint32_t cond;
-    const mt_alt_t *inner; /* AB_WILDCARD with glob-checked values, or NULL */
+    const mt_alt_t *alt;
+    bool inner;            /* AB_WILDCARD with glob-checked values */
 } mt_abref_t;
 
 typedef struct mt_state {
@@ -269,6 +274,7 @@ typedef struct mt_state {
     /* installed exclusion keys per tag, and probed lengths of the
      * excluded prefixes/suffixes */
     uint32_t n_abx_str, n_abx_num, n_abx_eic;
+    uint32_t n_abx_keys;   /* all exclusion keys (see MT_AB_LINEAR) */
     mt_lenset_t ab_pfx, ab_sfx;
     /* probed lengths of the wildcards' leading / trailing literals */
     mt_lenset_t wc_pfx, wc_sfx;

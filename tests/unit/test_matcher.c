@@ -836,10 +836,9 @@ static int s_abval_json(const s_abval_t *v, char *p, size_t cap)
  * with o.b = "x" so the array positions of the hits matter. Events: "a" a
  * value or an array, "o" an array of objects. Results in both forms must
  * equal the model's, before and after removing a third of the rules. */
-static void anything_but_agrees_with_brute_force(void **state)
+static void s_ab_oracle(int N, uint32_t seed)
 {
-    (void) state;
-    enum { N = 3000, EVENTS = 300, OBJS = 4 };
+    enum { EVENTS = 300, OBJS = 4 };
     s_ab_t *ab = calloc(2 * N, sizeof *ab);
     int *two = calloc(N, sizeof *two), *paired = calloc(N, sizeof *paired);
     bool *live = calloc(N, sizeof *live), *got = calloc(N, sizeof *got);
@@ -849,7 +848,7 @@ static void anything_but_agrees_with_brute_force(void **state)
     zb_matcher_t *m = zb_matcher_new();
     zb_match_ctx_t *ctx = zb_match_ctx_new();
     zb_matcher_error_t err;
-    s_rng = 777u;
+    s_rng = seed;
     for (int i = 0; i < N; i++) {
         s_ab_rand(&ab[2 * i]);
         s_ab_rand(&ab[2 * i + 1]);
@@ -933,6 +932,22 @@ static void anything_but_agrees_with_brute_force(void **state)
     free(live);
     free(got);
     free(p);
+}
+
+/* Thousands of rules: the excluded values are probed. */
+static void anything_but_agrees_with_brute_force(void **state)
+{
+    (void) state;
+    s_ab_oracle(3000, 777u);
+}
+
+/* A few rules with short lists: compared one by one (MT_AB_LINEAR), or
+ * probed once the lists grow. */
+static void few_anything_but_rules_agree_with_brute_force(void **state)
+{
+    (void) state;
+    for (uint32_t seed = 1; seed <= 60; seed++)
+        s_ab_oracle(1 + (int) (seed % 3), seed);
 }
 
 /* The security review's case: 100 rules each excluding 4000 numbers, one
@@ -1144,6 +1159,7 @@ int main(void)
         cmocka_unit_test(wildcard_complexity_limit),
         cmocka_unit_test(anything_but_forms),
         cmocka_unit_test(anything_but_agrees_with_brute_force),
+        cmocka_unit_test(few_anything_but_rules_agree_with_brute_force),
         cmocka_unit_test(long_anything_but_lists_on_large_arrays),
         cmocka_unit_test(wildcard_checks_have_a_budget),
         cmocka_unit_test(anything_but_visits_have_a_budget),
