@@ -10,7 +10,9 @@
  * match counts against expected_matches (exit 1 on a mismatch) and prints
  * events/s (best of N runs) next to aws/event-ruler's reference figure.
  * Then EXACT scaling with 1 / 100 / 10,000 / 100,000 rules: throughput,
- * time to add the rules, and heap bytes per rule.
+ * time to add the rules, and heap bytes per rule; then ANYTHING_BUT and
+ * WILDCARD (inner star) scaling with 1 / 100 / 10,000 rules as ratios to
+ * the 1-rule figure.
  *
  * Figures, not a timed test: see README.md.
  */
@@ -156,6 +158,58 @@ static double s_best(const zb_matcher_t *m, zb_match_ctx_t *ctx, const s_events_
             best = t;
     }
     return best;
+}
+
+/* Rule i of n for a scaling figure over the sorted distinct MAPBLKLOT
+ * values: an anything-but list of ten of them, or a wildcard with an
+ * inner star made from one of them ("0001*01"). */
+static int s_scaling_rule(char *out, size_t cap, bool wildcard, char **vals, size_t nd, size_t i, size_t n)
+{
+    const char *v = vals[i * nd / n];
+    if (wildcard)
+        return snprintf(out, cap, "{\"properties\":{\"MAPBLKLOT\":[{\"wildcard\":\"%.4s*%s\"}]}}", v,
+                        strlen(v) > 4 ? v + 4 : "");
+    int o = snprintf(out, cap, "{\"properties\":{\"MAPBLKLOT\":[{\"anything-but\":[");
+    for (size_t k = 0; k < 10; k++)
+        o += snprintf(out + o, cap - (size_t) o, "%s\"%s\"", k ? "," : "", vals[(i * nd / n + k) % nd]);
+    return o + snprintf(out + o, cap - (size_t) o, "]}]}}");
+}
+
+/* Throughput with 1 / 100 / 10,000 rules of one kind, as ratios to the
+ * 1-rule figure (JSON input, the first `limit` events). */
+static int s_scaling_figure(const char *title, bool wildcard, zb_match_ctx_t *ctx, const s_events_t *all,
+                            size_t limit, char **vals, size_t nd, int runs)
+{
+    s_events_t ev = *all;
+    if (ev.n > limit)
+        ev.n = limit;
+    printf("\n# %s scaling (%zu events, JSON)\n", title, ev.n);
+    printf("%8s %12s %12s %12s\n", "rules", "json ev/s", "vs 1 rule", "matching");
+    static const size_t ns[] = {1, 100, 10000};
+    double base = 0;
+    for (size_t s = 0; s < 3; s++) {
+        size_t n = ns[s];
+        zb_matcher_t *m = zb_matcher_new();
+        for (size_t i = 0; i < n; i++) {
+            char pat[1024];
+            int pl = s_scaling_rule(pat, sizeof pat, wildcard, vals, nd, i, n);
+            zb_matcher_error_t err;
+            if (zb_matcher_add(m, i, ZB_FORMAT_JSON, pat, (size_t) pl, &err) != 0) {
+                fprintf(stderr, "%s: %s\n", pat, err.message);
+                return -1;
+            }
+        }
+        size_t any = 0;
+        if (s_pass(m, ctx, &ev, ZB_FORMAT_JSON, NULL, 0, &any) < 0)
+            return -1;
+        double rate = (double) ev.n / s_best(m, ctx, &ev, ZB_FORMAT_JSON, runs);
+        if (s == 0)
+            base = rate;
+        printf("%8zu %12.0f %11.3fx %12zu\n", n, rate, rate / base, any);
+        fflush(stdout);
+        zb_matcher_destroy(&m);
+    }
+    return 0;
 }
 
 static int s_cmp_str(const void *a, const void *b)
@@ -320,6 +374,9 @@ int main(int argc, char **argv)
             fflush(stdout);
             zb_matcher_destroy(&m);
         }
+        if (s_scaling_figure("ANYTHING_BUT (10 values per list)", false, ctx, &ev, 20000, vals, nd, runs) != 0 ||
+            s_scaling_figure("WILDCARD (inner star)", true, ctx, &ev, 20000, vals, nd, runs) != 0)
+            return 1;
         for (size_t i = 0; i < nd; i++)
             free(vals[i]);
         free(vals);
