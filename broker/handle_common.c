@@ -158,6 +158,54 @@ bad:
     return zb_proto_fail(err, ZB_ERR_VALIDATION, "The NextToken is not valid.");
 }
 
+/* ==== List* paging =============================================================== */
+
+int handle__pager_begin(zb_broker_t *b, const zb_map_t *m, handle_pager_t *pg,
+                        zb_proto_error_t *err)
+{
+    *pg = (handle_pager_t) {0};
+    if (handle__page(m, &pg->start, &pg->limit, err) == -1)
+        return -1;
+    zb_buf_reset(b->entries);
+    return 0;
+}
+
+bool handle__pager_want(zb_broker_t *b, handle_pager_t *pg)
+{
+    if (pg->matching++ < pg->start || pg->full)
+        return false;
+    pg->before = b->entries->len;
+    return true;
+}
+
+void handle__pager_took(zb_broker_t *b, handle_pager_t *pg)
+{
+    if (pg->shown > 0 && b->entries->len > ZB_REPLY_PAGE_BYTES) {
+        b->entries->len = pg->before; /* this item starts the next page */
+        b->entries->data[pg->before] = '\0';
+        pg->full = true;
+        return;
+    }
+    pg->full = ++pg->shown == pg->limit;
+}
+
+int handle__pager_reply(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                        const char *key, const handle_pager_t *pg)
+{
+    bool more = pg->start + pg->shown < pg->matching;
+    zb_reply_begin(reply, req, more ? 2 : 1);
+    zb_put_cstr(reply, key);
+    zb_mpk_put_array(reply, (uint32_t) pg->shown);
+    zb_buf_append(reply, b->entries->data, b->entries->len);
+    if (more) {
+        zb_put_cstr(reply, "NextToken");
+        zb_buf_reset(b->topic);
+        zb_buf_appendf(b->topic, "%zu", pg->start + pg->shown);
+        zb_mpk_put_str(reply, b->topic->data, b->topic->len);
+    }
+    return 0;
+}
+
 /* ==== reply pieces shared by several actions ==================================== */
 
 /* Writes a rule's fields (handle__rule_nfields of them) into a map the

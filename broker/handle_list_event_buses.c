@@ -27,44 +27,17 @@ int handle__list_event_buses(zb_broker_t *b, const zb_request_t *req, zb_buf_t *
 {
     const char *prefix = "";
     uint32_t plen = 0;
-    size_t start, limit;
+    handle_pager_t pg;
     if (zb_map_require_str(&req->map, "NamePrefix", false, &prefix, &plen, err) == -1
         || handle__no_nul("NamePrefix", prefix, plen, err) == -1
-        || handle__page(&req->map, &start, &limit, err) == -1)
+        || handle__pager_begin(b, &req->map, &pg, err) == -1)
         return -1;
-    /* Items go to b->entries first (the array header needs their count):
-     * the page ends at `limit` items or once it holds ZB_REPLY_PAGE_BYTES
-     * (always one item, for progress), so replies stay small. */
-    zb_buf_reset(b->entries);
-    size_t matching = 0, shown = 0;
-    bool full = false;
     for (size_t i = 0; i < b->reg->nbuses; i++) {
         const zb_bus_t *bus = b->reg->buses[i];
-        if (strncmp(bus->name, prefix, plen) != 0)
+        if (strncmp(bus->name, prefix, plen) != 0 || !handle__pager_want(b, &pg))
             continue;
-        if (matching++ < start || full)
-            continue;
-        size_t before = b->entries->len;
         s_put_bus(b, b->entries, bus);
-        if (shown > 0 && b->entries->len > ZB_REPLY_PAGE_BYTES) {
-            b->entries->len = before; /* this item starts the next page */
-            b->entries->data[before] = '\0';
-            full = true;
-            continue;
-        }
-        full = ++shown == limit;
+        handle__pager_took(b, &pg);
     }
-    bool more = start + shown < matching;
-    zb_reply_begin(reply, req, more ? 2 : 1);
-    zb_put_cstr(reply, "EventBuses");
-    zb_mpk_put_array(reply, (uint32_t) shown);
-    zb_buf_append(reply, b->entries->data, b->entries->len);
-    if (more) {
-        zb_put_cstr(reply, "NextToken");
-        zb_buf_t *tmp = b->topic;
-        zb_buf_reset(tmp);
-        zb_buf_appendf(tmp, "%zu", start + shown);
-        zb_mpk_put_str(reply, tmp->data, tmp->len);
-    }
-    return 0;
+    return handle__pager_reply(b, req, reply, "EventBuses", &pg);
 }

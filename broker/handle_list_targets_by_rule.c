@@ -27,34 +27,15 @@ int handle__list_targets_by_rule(zb_broker_t *b, const zb_request_t *req, zb_buf
 {
     zb_bus_t *bus;
     zb_rule_t *r;
-    size_t start, limit;
+    handle_pager_t pg;
     if (handle__rule(b, &req->map, "Rule", &bus, &r, err) == -1
-        || handle__page(&req->map, &start, &limit, err) == -1)
+        || handle__pager_begin(b, &req->map, &pg, err) == -1)
         return -1;
-    /* Pages as ListRules: at most `limit` targets, fewer once they hold
-     * ZB_REPLY_PAGE_BYTES (always one), so replies stay small. */
-    zb_buf_reset(b->entries);
-    size_t shown = 0;
-    for (size_t i = start; i < r->ntargets && shown < limit; i++) {
-        size_t before = b->entries->len;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        if (!handle__pager_want(b, &pg))
+            continue;
         s_put_target(b->entries, r->targets[i]);
-        if (shown > 0 && b->entries->len > ZB_REPLY_PAGE_BYTES) {
-            b->entries->len = before; /* this target starts the next page */
-            b->entries->data[before] = '\0';
-            break;
-        }
-        shown++;
+        handle__pager_took(b, &pg);
     }
-    bool more = start + shown < r->ntargets;
-    zb_reply_begin(reply, req, more ? 2 : 1);
-    zb_put_cstr(reply, "Targets");
-    zb_mpk_put_array(reply, (uint32_t) shown);
-    zb_buf_append(reply, b->entries->data, b->entries->len);
-    if (more) {
-        zb_put_cstr(reply, "NextToken");
-        zb_buf_reset(b->topic);
-        zb_buf_appendf(b->topic, "%zu", start + shown);
-        zb_mpk_put_str(reply, b->topic->data, b->topic->len);
-    }
-    return 0;
+    return handle__pager_reply(b, req, reply, "Targets", &pg);
 }

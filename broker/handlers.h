@@ -75,6 +75,41 @@ int handle__opt_string(const zb_map_t *m, const char *key, char **out, zb_proto_
 /* Pagination: Limit (1..100, default 100) and NextToken (an index). */
 int handle__page(const zb_map_t *m, size_t *start, size_t *limit, zb_proto_error_t *err);
 
+/* One page of a List* reply. Items are written to b->entries first (the
+ * array header needs their count): a page ends at `limit` items or once it
+ * holds ZB_REPLY_PAGE_BYTES (always one item, for progress), so a peer that
+ * never reads its replies cannot queue huge ones. Use:
+ *
+ *     handle_pager_t pg;
+ *     if (handle__pager_begin(b, &req->map, &pg, err) == -1) return -1;
+ *     for (each item that matches the request's filter)
+ *         if (handle__pager_want(b, &pg)) {
+ *             write the item into b->entries;
+ *             handle__pager_took(b, &pg);
+ *         }
+ *     return handle__pager_reply(b, req, reply, "Items", &pg);
+ */
+typedef struct handle_pager {
+    size_t start, limit; /* from NextToken and Limit */
+    size_t matching;     /* items that matched, on this page or not */
+    size_t shown;        /* items on this page */
+    size_t before;       /* b->entries->len before the item being written */
+    bool full;
+} handle_pager_t;
+
+/* Reads Limit and NextToken (handle__page) and empties b->entries. */
+int handle__pager_begin(zb_broker_t *b, const zb_map_t *m, handle_pager_t *pg,
+                        zb_proto_error_t *err);
+/* Counts one matching item; true when the caller is to write it into
+ * b->entries now (it falls on this page, which is not yet full). */
+bool handle__pager_want(zb_broker_t *b, handle_pager_t *pg);
+/* After the item is written: keeps it, or takes it back when it would
+ * carry the page past ZB_REPLY_PAGE_BYTES (it then starts the next page). */
+void handle__pager_took(zb_broker_t *b, handle_pager_t *pg);
+/* The whole reply: {key: [the page's items], "NextToken"?}. */
+int handle__pager_reply(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
+                        const char *key, const handle_pager_t *pg);
+
 /* ---- reply pieces shared by several actions (handle_common.c) ---------------- */
 
 /* A rule's fields as DescribeRule returns them, into a map the caller
