@@ -142,21 +142,7 @@ static int s_read_entry(zb_mpk_t *c, zb_map_t *m, bool *detail_ok)
         }
         else
             zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
-        zb_field_t *slot = NULL;
-        for (int k = 0; k < m->count; k++)
-            if (m->fields[k].key_len == klen && memcmp(m->fields[k].key, key, klen) == 0) {
-                slot = &m->fields[k];
-                break;
-            }
-        if (!slot) {
-            if (m->count == ZB_PROTO_MAX_FIELDS)
-                continue;
-            slot = &m->fields[m->count++];
-        }
-        slot->key = key;
-        slot->key_len = klen;
-        slot->val = val;
-        slot->val_len = (uint32_t) (c->p - val);
+        zb_map_put(m, key, klen, val, (uint32_t) (c->p - val));
     }
     return 0;
 }

@@ -218,21 +218,7 @@ int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *er
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
         if (!keyed)
             continue;
-        zb_field_t *slot = NULL;
-        for (int k = 0; k < m->count; k++)
-            if (m->fields[k].key_len == klen && memcmp(m->fields[k].key, key, klen) == 0) {
-                slot = &m->fields[k];
-                break;
-            }
-        if (!slot) {
-            if (m->count == ZB_PROTO_MAX_FIELDS)
-                continue;
-            slot = &m->fields[m->count++];
-        }
-        slot->key = key;
-        slot->key_len = klen;
-        slot->val = val;
-        slot->val_len = (uint32_t) (c.p - val);
+        zb_map_put(m, key, klen, val, (uint32_t) (c.p - val));
     }
     if (!zb_mpk_at_end(&c))
         return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mpk.h"
 #include "zb_buf.h"
@@ -151,6 +152,30 @@ typedef struct zb_map {
     zb_field_t fields[ZB_PROTO_MAX_FIELDS];
     int count;
 } zb_map_t;
+
+/* Records key -> val[0..val_len) in m, as a decoder of maps does: a
+ * repeated key overwrites its slot (the last value wins) and a key past
+ * ZB_PROTO_MAX_FIELDS is dropped. Inline: the broker's ingest loop calls
+ * it for every field of every entry. */
+static inline void zb_map_put(zb_map_t *m, const char *key, uint32_t klen, const uint8_t *val,
+                              uint32_t val_len)
+{
+    zb_field_t *slot = NULL;
+    for (int k = 0; k < m->count; k++)
+        if (m->fields[k].key_len == klen && memcmp(m->fields[k].key, key, klen) == 0) {
+            slot = &m->fields[k];
+            break;
+        }
+    if (!slot) {
+        if (m->count == ZB_PROTO_MAX_FIELDS)
+            return;
+        slot = &m->fields[m->count++];
+    }
+    slot->key = key;
+    slot->key_len = klen;
+    slot->val = val;
+    slot->val_len = val_len;
+}
 
 /* Decodes one msgpack map occupying all of buf[0..len) (trailing bytes are
  * an error) into `m`. Keys that are not strings are skipped; for a repeated
