@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 typedef struct s_chunk {
     struct s_chunk *next;
     size_t used, cap;
@@ -64,40 +66,6 @@ static int s_fail(s_parser_t *ps, const char *fmt, ...)
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t s_utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xc2)
-        return 0;
-    if (c < 0xe0) {
-        if (n < 2 || (s[1] & 0xc0) != 0x80)
-            return 0;
-        return 2;
-    }
-    if (c < 0xf0) {
-        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && s[1] < 0xa0)
-            return 0; /* overlong */
-        if (c == 0xed && s[1] >= 0xa0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c < 0xf5) {
-        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xf0 && s[1] < 0x90)
-            return 0; /* overlong */
-        if (c == 0xf4 && s[1] >= 0x90)
-            return 0; /* > U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
 bool zb_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *) s;
@@ -107,7 +75,7 @@ bool zb_utf8_valid(const char *s, size_t len)
             i++;
             continue;
         }
-        size_t k = s_utf8_seq(p + i, len - i);
+        size_t k = zb_utf8_seq(p + i, len - i);
         if (k == 0)
             return false;
         i += k;
@@ -119,49 +87,6 @@ static void s_skip_ws(s_parser_t *ps)
 {
     while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
-}
-
-static int s_hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned) (c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned) (c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned) (c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static size_t s_put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char) cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char) (0xc0 | (cp >> 6));
-        o[1] = (char) (0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char) (0xe0 | (cp >> 12));
-        o[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char) (0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char) (0xf0 | (cp >> 18));
-    o[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char) (0x80 | (cp & 0x3f));
-    return 4;
 }
 
 /* Parses a string at ps->p (on the opening quote). The unescaped bytes go
@@ -213,20 +138,15 @@ static int s_string(s_parser_t *ps, const char **out, size_t *out_len)
             if (e != 'u')
                 return s_fail(ps, "bad escape '\\%c'", e);
             unsigned cp;
-            if (ps->end - ps->p < 6 || s_hex4(ps->p + 2, &cp) != 0)
-                return s_fail(ps, "bad \\u escape");
-            ps->p += 6;
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                unsigned lo;
-                if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' ||
-                    s_hex4(ps->p + 2, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
-                    return s_fail(ps, "lone surrogate in \\u escape");
+            int k = zb_json_u_escape(ps->p, ps->end, &cp);
+            if (k < 0) {
+                if (k == ZB_U_ESCAPE_BAD)
+                    return s_fail(ps, "bad \\u escape");
                 ps->p += 6;
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
                 return s_fail(ps, "lone surrogate in \\u escape");
             }
-            n += s_put_utf8(o + n, cp);
+            ps->p += k;
+            n += zb_utf8_encode(cp, o + n);
             continue;
         }
         if (c < 0x80) {
@@ -234,7 +154,7 @@ static int s_string(s_parser_t *ps, const char **out, size_t *out_len)
             ps->p++;
             continue;
         }
-        size_t k = s_utf8_seq((const unsigned char *) ps->p, (size_t) (ps->end - ps->p));
+        size_t k = zb_utf8_seq((const unsigned char *) ps->p, (size_t) (ps->end - ps->p));
         if (k == 0)
             return s_fail(ps, "invalid UTF-8");
         memcpy(o + n, ps->p, k);

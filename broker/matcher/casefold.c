@@ -7,6 +7,7 @@
 #include "matcher_int.h"
 
 #include "casefold_table.h"
+#include "utf8.h"
 
 uint32_t mt_fold_cp(uint32_t cp)
 {
@@ -26,52 +27,6 @@ uint32_t mt_fold_cp(uint32_t cp)
     return cp;
 }
 
-/* Decodes one valid UTF-8 sequence; returns its length or 0 if invalid. */
-static size_t s_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned c = s[0];
-    if (c < 0xc2 || c > 0xf4)
-        return 0;
-    size_t k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-    if (n < k)
-        return 0;
-    uint32_t v = c & (0x7f >> k);
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if ((k == 3 && v < 0x800) || (k == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-        (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return k;
-}
-
-static size_t s_encode(uint32_t cp, char *o)
-{
-    if (cp < 0x80) {
-        o[0] = (char) cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char) (0xc0 | (cp >> 6));
-        o[1] = (char) (0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char) (0xe0 | (cp >> 12));
-        o[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char) (0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char) (0xf0 | (cp >> 18));
-    o[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char) (0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* A 2-byte sequence can fold to a 3-byte one, so out needs 1.5 * len; the
  * contract asks callers for 2 * len + 4 to keep the arithmetic obvious. */
 size_t mt_fold_utf8(const char *s, size_t len, char *out)
@@ -86,13 +41,13 @@ size_t mt_fold_utf8(const char *s, size_t len, char *out)
             continue;
         }
         uint32_t cp;
-        size_t k = s_decode(p + i, len - i, &cp);
+        size_t k = zb_utf8_decode(p + i, len - i, &cp);
         if (k == 0) {
             out[o++] = (char) c;
             i++;
             continue;
         }
-        o += s_encode(mt_fold_cp(cp), out + o);
+        o += zb_utf8_encode(mt_fold_cp(cp), out + o);
         i += k;
     }
     return o;

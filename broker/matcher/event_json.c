@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 typedef struct {
     const char *start, *p, *end;
     zb_match_ctx_t *ctx;
@@ -36,48 +38,6 @@ static inline void s_ws(s_rd_t *rd)
 {
     while (rd->p < rd->end && (*rd->p == ' ' || *rd->p == '\n' || *rd->p == '\r' || *rd->p == '\t'))
         rd->p++;
-}
-
-static int s_hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned) (c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned) (c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned) (c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Length of a valid multi-byte UTF-8 sequence at s, or 0. */
-static size_t s_utf8(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0xc2 || c > 0xf4)
-        return 0;
-    size_t k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-    if (n < k)
-        return 0;
-    for (size_t i = 1; i < k; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (c == 0xe0 && s[1] < 0xa0)
-        return 0;
-    if (c == 0xed && s[1] >= 0xa0)
-        return 0;
-    if (c == 0xf0 && s[1] < 0x90)
-        return 0;
-    if (c == 0xf4 && s[1] >= 0x90)
-        return 0;
-    return k;
 }
 
 /* Word-at-a-time scan: returns the first position in [p, end) holding a
@@ -162,41 +122,15 @@ static int s_string(s_rd_t *rd, bool want, const char **s, size_t *len)
             case 't': r = '\t'; break;
             case 'u': {
                 unsigned cp;
-                if (end - p < 6 || s_hex4(p + 2, &cp) != 0) {
-                    rd->p = p;
-                    return s_fail(rd, "bad \\u escape");
+                int k = zb_json_u_escape(p, end, &cp);
+                if (k < 0) {
+                    rd->p = k == ZB_U_ESCAPE_BAD ? p : p + 6;
+                    return s_fail(rd, k == ZB_U_ESCAPE_BAD ? "bad \\u escape"
+                                                           : "lone surrogate in \\u escape");
                 }
-                p += 6;
-                if (cp >= 0xd800 && cp <= 0xdbff) {
-                    unsigned lo;
-                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || s_hex4(p + 2, &lo) != 0 || lo < 0xdc00 ||
-                        lo > 0xdfff) {
-                        rd->p = p;
-                        return s_fail(rd, "lone surrogate in \\u escape");
-                    }
-                    p += 6;
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                    rd->p = p;
-                    return s_fail(rd, "lone surrogate in \\u escape");
-                }
-                if (want) {
-                    if (cp < 0x80) {
-                        out[n++] = (char) cp;
-                    } else if (cp < 0x800) {
-                        out[n++] = (char) (0xc0 | (cp >> 6));
-                        out[n++] = (char) (0x80 | (cp & 0x3f));
-                    } else if (cp < 0x10000) {
-                        out[n++] = (char) (0xe0 | (cp >> 12));
-                        out[n++] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                        out[n++] = (char) (0x80 | (cp & 0x3f));
-                    } else {
-                        out[n++] = (char) (0xf0 | (cp >> 18));
-                        out[n++] = (char) (0x80 | ((cp >> 12) & 0x3f));
-                        out[n++] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                        out[n++] = (char) (0x80 | (cp & 0x3f));
-                    }
-                }
+                p += k;
+                if (want)
+                    n += zb_utf8_encode(cp, out + n);
                 continue;
             }
             default:
@@ -214,7 +148,7 @@ static int s_string(s_rd_t *rd, bool want, const char **s, size_t *len)
             p++;
             continue;
         }
-        size_t k = s_utf8((const unsigned char *) p, (size_t) (end - p));
+        size_t k = zb_utf8_seq((const unsigned char *) p, (size_t) (end - p));
         if (k == 0) {
             rd->p = p;
             return s_fail(rd, "invalid UTF-8");
