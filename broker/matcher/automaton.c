@@ -11,6 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Frees what a state owns (its name and value indexes), not the state
+ * slot itself. The one list of a state's allocations: removal and
+ * zb_matcher_destroy() both come here, so a new index cannot leak. */
+void mt_state_free_contents(mt_state_t *s)
+{
+    free(s->name);
+    free(s->pfx.v);
+    free(s->sfx.v);
+    free(s->pfx_eic.v);
+    free(s->sfx_eic.v);
+    free(s->cidr.v);
+    mt_range_free(&s->ranges);
+    free(s->slow);
+    free(s->ab_str);
+    free(s->ab_num);
+    free(s->ab_pfx.v);
+    free(s->ab_sfx.v);
+    free(s->wc_pfx.v);
+    free(s->wc_sfx.v);
+}
+
 #define STATE(m, i) MT_AT((m)->states, mt_state_t, i)
 #define COND(m, i) MT_AT((m)->conds, mt_cond_t, i)
 #define SUB(m, i) MT_AT((m)->subs, mt_sub_t, i)
@@ -70,20 +91,7 @@ static void s_state_unref(zb_matcher_t *m, uint32_t st)
         if (--ps->child_len_count[s->name_len & 31] == 0)
             ps->child_len_bits &= ~(1u << (s->name_len & 31));
         mt_hmap_remove(&m->fields, parent, MT_TAG_FIELD, s->name, s->name_len, st);
-        free(s->name);
-        free(s->pfx.v);
-        free(s->sfx.v);
-        free(s->pfx_eic.v);
-        free(s->sfx_eic.v);
-        free(s->cidr.v);
-        mt_range_free(&s->ranges);
-        free(s->slow);
-        free(s->ab_str);
-        free(s->ab_num);
-        free(s->ab_pfx.v);
-        free(s->ab_sfx.v);
-        free(s->wc_pfx.v);
-        free(s->wc_sfx.v);
+        mt_state_free_contents(s);
         mt_table_release(&m->states, st);
         STATE(m, parent)->n_children--;
         st = parent;

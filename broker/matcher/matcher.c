@@ -47,20 +47,7 @@ void zb_matcher_destroy(zb_matcher_t **self_p)
     }
     for (uint32_t i = 0; i < m->states.n; i++) {
         mt_state_t *s = STATE(m, i);
-        free(s->name);
-        free(s->pfx.v);
-        free(s->sfx.v);
-        free(s->pfx_eic.v);
-        free(s->sfx_eic.v);
-        free(s->cidr.v);
-        mt_range_free(&s->ranges);
-        free(s->slow);
-        free(s->ab_str);
-        free(s->ab_num);
-        free(s->ab_pfx.v);
-        free(s->ab_sfx.v);
-        free(s->wc_pfx.v);
-        free(s->wc_sfx.v);
+        mt_state_free_contents(s);
     }
     for (uint32_t i = 0; i < m->conds.n; i++)
         free(MT_AT(m->conds, mt_cond_t, i)->subs);

@@ -94,6 +94,7 @@ size_t mt_pattern_bytes(const mt_pattern_t *pat);
 /* The state reached from `parent` by field `name`, or MT_NONE. */
 uint32_t mt_child(const zb_matcher_t *m, uint32_t parent, const char *name, size_t len);
 /* Adds a compiled pattern as rule `slot`'s conditions and subrules. */
+void mt_state_free_contents(mt_state_t *s);
 int mt_install(zb_matcher_t *m, uint32_t slot);
 void mt_uninstall(zb_matcher_t *m, uint32_t slot);
 
