@@ -385,7 +385,11 @@ int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1
                 : zb_matcher_match(bus->matcher, b->mctx, ZB_FORMAT_MSGPACK, b->env->data,
                                    b->env->len, &ids, &merr);
     if (n == -1) {
-        zb_proto_fail(err, ZB_ERR_MALFORMED_DETAIL, "Detail is malformed.");
+        /* The envelope is well-formed by construction, so the matcher only
+         * refuses an event whose matching would exceed its work budget
+         * (matcher.h): say so, rather than call the Detail malformed. The
+         * entry is not accepted, so nothing acknowledged goes unmatched. */
+        zb_proto_fail(err, ZB_ERR_LIMIT_EXCEEDED, "%s", merr.message);
         goto failed;
     }
     s_commit(b, bus);
