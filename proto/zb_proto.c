@@ -304,6 +304,19 @@ int zb_request_decode(zb_request_t *req, const void *body, size_t len, zb_proto_
                              "Parameter RequestId is not valid. Reason: must encode in at most "
                              "%d bytes.",
                              ZB_MAX_REQUEST_ID_BYTES);
+    /* The reply echoes RequestId one level below its root, as the request
+     * had it; a RequestId as deep as the request limit allows would make a
+     * reply that readers bounded at ZB_PROTO_MAX_DEPTH refuse. Correlation
+     * ids are scalars or small structures: bound their nesting. */
+    zb_mpk_t rc;
+    if (rid) {
+        zb_mpk_init(&rc, rid->val, rid->val_len);
+        if (zb_mpk_skip(&rc, ZB_MAX_REQUEST_ID_DEPTH) == -1)
+            return zb_proto_fail(err, ZB_ERR_VALIDATION,
+                                 "Parameter RequestId is not valid. Reason: must nest at most %d "
+                                 "levels.",
+                                 ZB_MAX_REQUEST_ID_DEPTH);
+    }
     if (rid) {
         req->request_id = rid->val;
         req->request_id_len = rid->val_len;

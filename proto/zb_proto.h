@@ -59,6 +59,9 @@ extern "C" {
  * larger one is refused), and a list page stops early (with NextToken)
  * once it holds this many bytes of items. */
 #define ZB_MAX_REQUEST_ID_BYTES 1024
+/* Deepest nesting of a RequestId: containers inside it, as zb_mpk_skip()
+ * counts them. Its reply then nests far inside ZB_PROTO_MAX_DEPTH. */
+#define ZB_MAX_REQUEST_ID_DEPTH 8
 #define ZB_REPLY_PAGE_BYTES (256 * 1024)
 /* Replies queued per peer before ZeroMQ drops further ones for it. */
 #define ZB_REPLY_QUEUE_MESSAGES 1000

@@ -56,6 +56,24 @@ def test_a_request_id_over_1_kib_is_refused_and_not_echoed(broker):
     assert request(s, "ListEventBuses", RequestId="x" * 1000)["RequestId"] == "x" * 1000
 
 
+def nested(depth):
+    v = 1
+    for _ in range(depth):
+        v = [v]
+    return v
+
+
+def test_a_request_id_nested_deeper_than_8_levels_is_refused(broker):
+    # Echoed at the depth it came in, a RequestId as deep as the request
+    # limit allows made a reply deeper than readers accept.
+    s = broker.client()
+    r = request(s, "PutEvents", RequestId=nested(62), Entries=[])
+    assert r == {"Error": {"Code": "ValidationException", "Message":
+                           "Parameter RequestId is not valid. Reason: must nest at most "
+                           "8 levels."}}
+    assert request(s, "ListEventBuses", RequestId=nested(8))["RequestId"] == nested(8)
+
+
 def test_list_rules_pages_end_early_by_bytes(broker_factory):
     b = broker_factory("broker:\n  listen: {listen}\n  limits:\n    max-request-bytes: 4194304\n"
                        "buses:\n  - name: default\n")
