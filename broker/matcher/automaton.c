@@ -108,14 +108,8 @@ static int s_lenset_add(mt_lenset_t *ls, uint32_t len)
         ls->v[i].count++;
         return 0;
     }
-    if (ls->n == ls->cap) {
-        uint32_t cap = ls->cap ? ls->cap * 2 : 4;
-        mt_lenent_t *v = realloc(ls->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        ls->v = v;
-        ls->cap = cap;
-    }
+    if (mt_grow((void **) &ls->v, &ls->cap, ls->n + 1, sizeof *ls->v) != 0)
+        return -1;
     memmove(&ls->v[i + 1], &ls->v[i], (ls->n - i) * sizeof *ls->v);
     ls->v[i].len = len;
     ls->v[i].count = 1;
@@ -243,15 +237,9 @@ static int s_ab_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
     mt_abref_t **v = on_num ? &s->ab_num : &s->ab_str;
     uint32_t *n = on_num ? &s->n_ab_num : &s->n_ab_str;
     uint32_t *cap = on_num ? &s->cap_ab_num : &s->cap_ab_str;
-    if (*n == *cap) {
-        uint32_t c = *cap ? *cap * 2 : 4;
-        mt_abref_t *p = realloc(*v, c * sizeof *p);
-        if (!p) {
-            mt_table_release(&m->abents, id);
-            return -1;
-        }
-        *v = p;
-        *cap = c;
+    if (mt_grow((void **) v, cap, *n + 1, sizeof **v) != 0) {
+        mt_table_release(&m->abents, id);
+        return -1;
     }
     mt_abent_t *e = MT_AT(m->abents, mt_abent_t, id);
     e->in_use = true;
@@ -419,14 +407,8 @@ static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *
         s->n_ranges++;
         return 0;
     }
-    if (s->n_slow == s->cap_slow) {
-        uint32_t cap = s->cap_slow ? s->cap_slow * 2 : 4;
-        mt_slow_t *v = realloc(s->slow, cap * sizeof *v);
-        if (!v)
-            return -1;
-        s->slow = v;
-        s->cap_slow = cap;
-    }
+    if (mt_grow((void **) &s->slow, &s->cap_slow, s->n_slow + 1, sizeof *s->slow) != 0)
+        return -1;
     s->slow[s->n_slow].cond = cond;
     s->slow[s->n_slow].alt = a;
     s->n_slow++;
@@ -625,25 +607,14 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
                 dup |= c->subs[z] == sid;
             if (dup)
                 continue;
-            if (c->n_subs == c->cap_subs) {
-                uint32_t cap = c->cap_subs ? c->cap_subs * 2 : 1;
-                uint32_t *v = realloc(c->subs, cap * sizeof *v);
-                if (!v)
-                    goto fail;
-                c->subs = v;
-                c->cap_subs = cap;
-            }
+            if (mt_grow((void **) &c->subs, &c->cap_subs, c->n_subs + 1, sizeof *c->subs) != 0)
+                goto fail;
             c->subs[c->n_subs++] = sid;
         }
         if (sub->n_req == 0) {
-            if (m->n_always == m->cap_always) {
-                uint32_t cap = m->cap_always ? m->cap_always * 2 : 8;
-                uint32_t *v = realloc(m->always, cap * sizeof *v);
-                if (!v)
-                    goto fail;
-                m->always = v;
-                m->cap_always = cap;
-            }
+            if (mt_grow((void **) &m->always, &m->cap_always, m->n_always + 1,
+                        sizeof *m->always) != 0)
+                goto fail;
             sub->always_pos = m->n_always;
             m->always[m->n_always++] = sid;
         }

@@ -59,24 +59,6 @@ void zb_match_ctx_destroy(zb_match_ctx_t **self_p)
     *self_p = NULL;
 }
 
-/* Grows *v (elements of `elem` bytes) to hold at least `need`; new memory
- * is zeroed. */
-static int s_grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    uint32_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*v, (size_t) n * elem);
-    if (!p)
-        return -1;
-    memset((char *) p + (size_t) *cap * elem, 0, (size_t) (n - *cap) * elem);
-    *v = p;
-    *cap = n;
-    return 0;
-}
-
 /* Per-id arrays share one capacity; grow them together. */
 static int s_grow_ids(uint32_t **a, uint32_t **b, uint32_t **c, uint32_t *cap, uint32_t need)
 {
@@ -168,7 +150,7 @@ int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
 
 int mt_ctx_push_array(zb_match_ctx_t *ctx)
 {
-    if (s_grow((void **) &ctx->stack, &ctx->cap_stack, ctx->n_stack + 1, sizeof *ctx->stack) != 0) {
+    if (mt_grow((void **) &ctx->stack, &ctx->cap_stack, ctx->n_stack + 1, sizeof *ctx->stack) != 0) {
         ctx->oom = true;
         return -1;
     }
@@ -193,7 +175,7 @@ void mt_ctx_pop_array(zb_match_ctx_t *ctx)
 static bool s_record(zb_match_ctx_t *ctx, uint32_t *head, uint32_t *stamp)
 {
     if (ctx->cur_mem_off == MT_NONE) {
-        if (s_grow((void **) &ctx->pool, &ctx->cap_pool, ctx->n_pool + ctx->n_stack, sizeof *ctx->pool) != 0) {
+        if (mt_grow((void **) &ctx->pool, &ctx->cap_pool, ctx->n_pool + ctx->n_stack, sizeof *ctx->pool) != 0) {
             ctx->oom = true;
             return false;
         }
@@ -202,7 +184,7 @@ static bool s_record(zb_match_ctx_t *ctx, uint32_t *head, uint32_t *stamp)
         ctx->cur_mem_off = ctx->n_pool;
         ctx->n_pool += ctx->n_stack;
     }
-    if (s_grow((void **) &ctx->occ, &ctx->cap_occ, ctx->n_occ + 1, sizeof *ctx->occ) != 0) {
+    if (mt_grow((void **) &ctx->occ, &ctx->cap_occ, ctx->n_occ + 1, sizeof *ctx->occ) != 0) {
         ctx->oom = true;
         return false;
     }
@@ -224,7 +206,7 @@ static void s_emit(zb_match_ctx_t *ctx, uint32_t cond)
         return; /* alone in its subrules: one hit per event says it all */
     ctx->cond_vstamp[cond] = ctx->value_seq;
     if (s_record(ctx, &ctx->cond_head[cond], &ctx->cond_stamp[cond])) {
-        if (s_grow((void **) &ctx->touched, &ctx->cap_touched, ctx->n_touched + 1, sizeof *ctx->touched) != 0) {
+        if (mt_grow((void **) &ctx->touched, &ctx->cap_touched, ctx->n_touched + 1, sizeof *ctx->touched) != 0) {
             ctx->oom = true;
             return;
         }
@@ -665,8 +647,8 @@ static bool s_sub_holds(zb_match_ctx_t *ctx, const mt_sub_t *sub)
     if (nreq == 1 && sub->n_conds == 1)
         return true;
     uint32_t cap = ctx->cap_chosen;
-    if (s_grow((void **) &ctx->chosen, &ctx->cap_chosen, nreq + 1, sizeof *ctx->chosen) != 0 ||
-        s_grow((void **) &ctx->lvl_skip, &cap, nreq + 1, sizeof *ctx->lvl_skip) != 0) {
+    if (mt_grow((void **) &ctx->chosen, &ctx->cap_chosen, nreq + 1, sizeof *ctx->chosen) != 0 ||
+        mt_grow((void **) &ctx->lvl_skip, &cap, nreq + 1, sizeof *ctx->lvl_skip) != 0) {
         ctx->oom = true;
         return false;
     }
@@ -722,7 +704,7 @@ static void s_consider(zb_match_ctx_t *ctx, uint32_t sid)
     if (!s_sub_holds(ctx, sub))
         return;
     ctx->rule_stamp[sub->rule] = ctx->gen;
-    if (s_grow((void **) &ctx->ids, &ctx->cap_ids, ctx->n_ids + 1, sizeof *ctx->ids) != 0) {
+    if (mt_grow((void **) &ctx->ids, &ctx->cap_ids, ctx->n_ids + 1, sizeof *ctx->ids) != 0) {
         ctx->oom = true;
         return;
     }

@@ -37,6 +37,7 @@ void mt_table_free(mt_table_t *t);
 /* A zeroed record; returns its slot or MT_NONE when memory runs out. */
 uint32_t mt_table_alloc(mt_table_t *t);
 void mt_table_release(mt_table_t *t, uint32_t slot);
+int mt_grow(void **v, uint32_t *cap, uint32_t need, size_t elem);
 #define MT_AT(t, type, i) (&((type *) (t).v)[i])
 
 /* ---- numbits.c ------------------------------------------------------------- */

@@ -717,14 +717,8 @@ static int s_operator(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *op)
 static int s_leaf(s_cc_t *cc, const zb_json_t *arr, uint32_t *out)
 {
     mt_pattern_t *p = cc->pat;
-    if (p->n_leaves == cc->cap_leaves) {
-        uint32_t cap = cc->cap_leaves ? cc->cap_leaves * 2 : 4;
-        mt_leaf_t *l = realloc(p->leaves, cap * sizeof *l);
-        if (!l)
-            return FAIL(cc, arr, "out of memory");
-        p->leaves = l;
-        cc->cap_leaves = cap;
-    }
+    if (mt_grow((void **) &p->leaves, &cc->cap_leaves, p->n_leaves + 1, sizeof *p->leaves) != 0)
+        return FAIL(cc, arr, "out of memory");
     mt_leaf_t *leaf = &p->leaves[p->n_leaves++];
     memset(leaf, 0, sizeof *leaf);
     leaf->path = calloc(cc->depth, sizeof *leaf->path);

@@ -57,3 +57,23 @@ void mt_table_release(mt_table_t *t, uint32_t slot)
     }
     t->free[t->n_free++] = slot;
 }
+
+/* Grows *v (elements of `elem` bytes, *cap of them) to hold at least `need`,
+ * doubling, and zero-fills the new tail. Returns 0, or -1 with *v and *cap
+ * unchanged when memory runs out. The one growth rule of the matcher's
+ * arrays. */
+int mt_grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*v, (size_t) n * elem);
+    if (!p)
+        return -1;
+    memset((char *) p + (size_t) *cap * elem, 0, (size_t) (n - *cap) * elem);
+    *v = p;
+    *cap = n;
+    return 0;
+}
