@@ -275,6 +275,18 @@ int zb_mpk_read_float(zb_mpk_t *self, double *value)
 
 int zb_mpk_read_str(zb_mpk_t *self, const char **str, uint32_t *len)
 {
+    /* Keys and most values are fixstr: decoded here without the general
+     * decoder (this is called for every key of every map read). */
+    const uint8_t *p = self->p;
+    if (p < self->end && (*p & 0xe0) == 0xa0) {
+        uint32_t n = *p & 0x1f;
+        if ((size_t) (self->end - p - 1) < n)
+            return -1;
+        *str = (const char *) p + 1;
+        *len = n;
+        self->p = p + 1 + n;
+        return 0;
+    }
     zb_mpk_item_t it;
     if (s_read_type(self, ZB_MPK_STR, &it) != 0)
         return -1;
@@ -295,6 +307,10 @@ int zb_mpk_read_bin(zb_mpk_t *self, const uint8_t **bytes, uint32_t *len)
 
 int zb_mpk_read_array(zb_mpk_t *self, uint32_t *count)
 {
+    if (self->p < self->end && (*self->p & 0xf0) == 0x90) {
+        *count = *self->p++ & 0x0f;
+        return 0;
+    }
     zb_mpk_item_t it;
     if (s_read_type(self, ZB_MPK_ARRAY, &it) != 0)
         return -1;
@@ -304,6 +320,10 @@ int zb_mpk_read_array(zb_mpk_t *self, uint32_t *count)
 
 int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
 {
+    if (self->p < self->end && (*self->p & 0xf0) == 0x80) {
+        *count = *self->p++ & 0x0f;
+        return 0;
+    }
     zb_mpk_item_t it;
     if (s_read_type(self, ZB_MPK_MAP, &it) != 0)
         return -1;
@@ -314,7 +334,10 @@ int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
 /* Iterative skip: `pending[d]` counts the items still to read at depth d.
  * A map of n pairs contributes 2n items. Counts are 64-bit so 2 * 2^32-1
  * cannot overflow; every item needs at least one byte, so a huge count in a
- * short buffer fails on the first missing byte. */
+ * short buffer fails on the first missing byte. Headers are decoded here
+ * rather than through s_decode: every request is walked once this way
+ * (zb_map_decode) and skipped values are walked again, so it is on the hot
+ * path, and a skip needs only lengths, not values. */
 int zb_mpk_skip(zb_mpk_t *self, int max_depth)
 {
     uint64_t pending[ZB_MPK_MAX_DEPTH + 1];
@@ -322,7 +345,7 @@ int zb_mpk_skip(zb_mpk_t *self, int max_depth)
         max_depth = ZB_MPK_MAX_DEPTH;
     if (max_depth < 0)
         return -1;
-    const uint8_t *p = self->p;
+    const uint8_t *p = self->p, *end = self->end;
     int depth = 0;
     pending[0] = 1;
     while (depth >= 0) {
@@ -331,18 +354,60 @@ int zb_mpk_skip(zb_mpk_t *self, int max_depth)
             continue;
         }
         pending[depth]--;
-        zb_mpk_item_t it;
-        const uint8_t *next;
-        if (s_decode(p, self->end, &it, &next) != 0)
+        if (p >= end)
             return -1;
-        p = next;
-        if (it.type == ZB_MPK_ARRAY || it.type == ZB_MPK_MAP) {
-            uint64_t n = it.type == ZB_MPK_MAP ? 2 * (uint64_t) it.v.count : it.v.count;
-            if (n == 0)
-                continue;
+        uint8_t b = *p++;
+        uint64_t skip = 0, children = 0;
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            continue;
+        if ((b & 0xe0) == 0xa0)
+            skip = b & 0x1f;
+        else if ((b & 0xf0) == 0x80)
+            children = 2u * (b & 0x0f);
+        else if ((b & 0xf0) == 0x90)
+            children = b & 0x0f;
+        else {
+            /* Multi-byte headers: width of the length (or value) field. */
+            size_t w;
+            switch (b) {
+            case 0xcc: case 0xd0: skip = 1; break;
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xca: case 0xce: case 0xd2: skip = 4; break;
+            case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: skip = 2; break; /* fixext 1: type byte and payload */
+            case 0xd5: skip = 3; break;
+            case 0xd6: skip = 5; break;
+            case 0xd7: skip = 9; break;
+            case 0xd8: skip = 17; break;
+            default:
+                switch (b) {
+                case 0xc4: case 0xc7: case 0xd9: w = 1; break;
+                case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: w = 2; break;
+                case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: w = 4; break;
+                default: return -1; /* 0xc1 */
+                }
+                if ((size_t) (end - p) < w)
+                    return -1;
+                uint64_t n = s_be(p, (int) w);
+                p += w;
+                if (b == 0xdc || b == 0xdd)
+                    children = n;
+                else if (b == 0xde || b == 0xdf)
+                    children = 2 * n;
+                else
+                    skip = n + (b >= 0xc7 && b <= 0xc9 ? 1 : 0); /* ext: type byte */
+                break;
+            }
+        }
+        if (skip) {
+            if ((uint64_t) (end - p) < skip)
+                return -1;
+            p += skip;
+        }
+        if (children) {
             if (depth + 1 > max_depth)
                 return -1;
-            pending[++depth] = n;
+            pending[++depth] = children;
         }
     }
     self->p = p;

@@ -113,87 +113,6 @@ int zb_proto_fail(zb_proto_error_t *err, zb_error_code_t code, const char *fmt, 
 
 /* ==== decoded maps =========================================================== */
 
-/* Skips one complete msgpack value at *pp (containers whole), refusing
- * truncation, the reserved byte 0xc1 and nesting deeper than max_depth.
- * Returns 0 with *pp after the value, or -1 with *pp unchanged. This is
- * zb_mpk_skip's contract with the common one-byte cases decoded inline:
- * every request is walked once this way, so it is on the hot path. */
-static int s_skip(const uint8_t **pp, const uint8_t *end, int max_depth)
-{
-    uint64_t pending[ZB_PROTO_MAX_DEPTH + 1];
-    if (max_depth > ZB_PROTO_MAX_DEPTH)
-        max_depth = ZB_PROTO_MAX_DEPTH;
-    const uint8_t *p = *pp;
-    int depth = 0;
-    pending[0] = 1;
-    while (depth >= 0) {
-        if (pending[depth] == 0) {
-            depth--;
-            continue;
-        }
-        pending[depth]--;
-        if (p >= end)
-            return -1;
-        uint8_t b = *p++;
-        uint64_t skip = 0, children = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            continue;
-        if ((b & 0xe0) == 0xa0)
-            skip = b & 0x1f;
-        else if ((b & 0xf0) == 0x80)
-            children = 2u * (b & 0x0f);
-        else if ((b & 0xf0) == 0x90)
-            children = b & 0x0f;
-        else {
-            /* Multi-byte headers: width of the length (or value) field. */
-            size_t w;
-            switch (b) {
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xca: case 0xce: case 0xd2: skip = 4; break;
-            case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;  /* fixext 1 */
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            default:
-                switch (b) {
-                case 0xc4: case 0xc7: case 0xd9: w = 1; break;
-                case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: w = 2; break;
-                case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: w = 4; break;
-                default: return -1; /* 0xc1 */
-                }
-                if ((size_t) (end - p) < w)
-                    return -1;
-                uint64_t n = 0;
-                for (size_t i = 0; i < w; i++)
-                    n = (n << 8) | p[i];
-                p += w;
-                if (b == 0xdc || b == 0xdd)
-                    children = n;
-                else if (b == 0xde || b == 0xdf)
-                    children = 2 * n;
-                else
-                    skip = n + (b >= 0xc7 && b <= 0xc9 ? 1 : 0); /* ext: type byte */
-                break;
-            }
-        }
-        if (skip) {
-            if ((uint64_t) (end - p) < skip)
-                return -1;
-            p += skip;
-        }
-        if (children) {
-            if (depth + 1 > max_depth)
-                return -1;
-            pending[++depth] = children;
-        }
-    }
-    *pp = p;
-    return 0;
-}
-
 int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *err)
 {
     m->count = 0;
@@ -211,10 +130,10 @@ int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *er
         const char *key = NULL;
         uint32_t klen = 0;
         bool keyed = zb_mpk_read_str(&c, &key, &klen) == 0;
-        if (!keyed && s_skip(&c.p, c.end, ZB_PROTO_MAX_DEPTH) == -1)
+        if (!keyed && zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH) == -1)
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
         const uint8_t *val = c.p;
-        if (s_skip(&c.p, c.end, ZB_PROTO_MAX_DEPTH) == -1)
+        if (zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH) == -1)
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
         if (!keyed)
             continue;
