@@ -30,6 +30,7 @@ void mt_state_free_contents(mt_state_t *s)
     free(s->ab_sfx.v);
     free(s->wc_pfx.v);
     free(s->wc_sfx.v);
+    free(s->wc_gram_cnt);
 }
 
 #define STATE(m, i) MT_AT((m)->states, mt_state_t, i)
@@ -300,8 +301,18 @@ static bool s_is_ab(mt_kind_t k)
  * A wildcard lit1*...*litN can only match values that start with lit1 (or,
  * when it starts with a star, end with litN): it is hashed under that
  * literal and probed per distinct length like a prefix or suffix, so only
- * candidates run the full check. Only *...* with both ends open stays in
- * the per-state list. */
+ * candidates run the full check.
+ *
+ * One open at both ends (*...*) can only match values that contain each of
+ * its segments, so it is hashed under one 4-byte window (gram) of a
+ * segment; a value probes each of its own windows whose bucket in the
+ * state's filter holds some gram. The window chosen is the one fewest
+ * wildcards share so far, so "*urgent 1*" ... "*urgent 99*" spread over
+ * windows like "t 12" instead of all queuing under "urge". Only *...*
+ * wildcards without a 4-byte segment ("*ab*c*") stay in the per-state
+ * list. */
+
+_Static_assert(MT_GRAM_BUCKETS == 1u << 10, "mt_gram_bucket() keeps 10 bits");
 
 /* The fixed end a glob is indexed by: tag, and literal in *bytes and *len; 0
  * when both ends are stars. */
@@ -322,6 +333,71 @@ static uint8_t s_wc_key(const mt_glob_t *g, const char **bytes, uint32_t *len)
     return 0;
 }
 
+/* Whether some segment of g is long enough to give a gram. */
+static bool s_wc_has_gram(const mt_glob_t *g)
+{
+    for (uint32_t i = 0; i < g->nseg; i++)
+        if (g->len[i] >= MT_GRAM)
+            return true;
+    return false;
+}
+
+/* The least shared gram of g's segments at state st into gram.
+ * Precondition: s_wc_has_gram(g). */
+static void s_wc_gram(const zb_matcher_t *m, uint32_t st, const mt_glob_t *g, char gram[MT_GRAM])
+{
+    uint32_t best = UINT32_MAX;
+    for (uint32_t i = 0; i < g->nseg && best > 0; i++) {
+        const char *seg = g->lit + g->off[i];
+        for (uint32_t k = 0; k + MT_GRAM <= g->len[i] && best > 0; k++) {
+            const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, MT_TAG_WC_GRAM, seg + k, MT_GRAM),
+                                                st, MT_TAG_WC_GRAM, seg + k, MT_GRAM);
+            uint32_t shared = e ? e->n_vals : 0;
+            if (shared < best) {
+                best = shared;
+                memcpy(gram, seg + k, MT_GRAM);
+            }
+        }
+    }
+}
+
+static uint32_t s_gram_bucket(const char gram[MT_GRAM])
+{
+    uint32_t w;
+    memcpy(&w, gram, MT_GRAM);
+    return mt_gram_bucket(w);
+}
+
+/* Indexes a *...* glob by a gram: 1 when indexed, 0 when it has no
+ * segment long enough, -1 on memory. */
+static int s_wc_gram_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a)
+{
+    char gram[MT_GRAM];
+    if (!s_wc_has_gram(a->glob))
+        return 0;
+    s_wc_gram(m, st, a->glob, gram);
+    mt_state_t *s = STATE(m, st);
+    if (!s->wc_gram_cnt && !(s->wc_gram_cnt = calloc(MT_GRAM_BUCKETS, sizeof *s->wc_gram_cnt)))
+        return -1;
+    uint32_t id = mt_table_alloc(&m->wcents);
+    if (id == MT_NONE)
+        return -1;
+    if (mt_hmap_add(&m->map, st, MT_TAG_WC_GRAM, gram, MT_GRAM, id) != 0) {
+        mt_table_release(&m->wcents, id);
+        return -1;
+    }
+    s = STATE(m, st);
+    s->wc_gram_cnt[s_gram_bucket(gram)]++;
+    s->n_wc_gram++;
+    mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, id);
+    e->in_use = true;
+    e->cond = cond;
+    e->glob = a->glob;
+    memcpy(e->gram, gram, MT_GRAM);
+    a->ent = id;
+    return 1;
+}
+
 /* 1 when indexed, 0 when the glob belongs in the list, -1 on memory. */
 static int s_wc_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a)
 {
@@ -329,7 +405,7 @@ static int s_wc_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
     uint32_t len;
     uint8_t tag = s_wc_key(a->glob, &bytes, &len);
     if (!tag)
-        return 0;
+        return a->glob->nseg > 0 ? s_wc_gram_install(m, st, cond, a) : 0;
     uint32_t id = mt_table_alloc(&m->wcents);
     if (id == MT_NONE)
         return -1;
@@ -352,15 +428,24 @@ static int s_wc_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
     return 1;
 }
 
-/* true when the glob was indexed (and is now removed). */
+/* true when the glob was indexed (and is now removed). Precondition: a was
+ * installed at st. */
 static bool s_wc_uninstall(zb_matcher_t *m, uint32_t st, const mt_alt_t *a)
 {
     const char *bytes;
     uint32_t len;
     uint8_t tag = s_wc_key(a->glob, &bytes, &len);
-    if (!tag)
-        return false;
     mt_state_t *s = STATE(m, st);
+    if (!tag) {
+        if (!s_wc_has_gram(a->glob))
+            return false; /* listed, not indexed */
+        mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, a->ent);
+        mt_hmap_remove(&m->map, st, MT_TAG_WC_GRAM, e->gram, MT_GRAM, a->ent);
+        s->wc_gram_cnt[s_gram_bucket(e->gram)]--;
+        s->n_wc_gram--;
+        mt_table_release(&m->wcents, a->ent);
+        return true;
+    }
     mt_hmap_remove(&m->map, st, tag, bytes, len, a->ent);
     s_lenset_del(tag == MT_TAG_WC_PREFIX ? &s->wc_pfx : &s->wc_sfx, len);
     mt_table_release(&m->wcents, a->ent);
@@ -627,6 +712,6 @@ fail:
 
 void mt_state_refresh(mt_state_t *s)
 {
-    s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_ab_str || s->n_ab_num || s->wc_pfx.n || s->wc_sfx.n || s->n_absent || s->pfx.n || s->sfx.n ||
+    s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_ab_str || s->n_ab_num || s->wc_pfx.n || s->wc_sfx.n || s->n_wc_gram || s->n_absent || s->pfx.n || s->sfx.n ||
                      s->pfx_eic.n || s->sfx_eic.n || s->cidr.n || s->n_ranges;
 }

@@ -41,6 +41,7 @@ void zb_match_ctx_destroy(zb_match_ctx_t **self_p)
     free(c->cond_stamp);
     free(c->cond_vstamp);
     free(c->ab_stamp);
+    free(c->wc_stamp);
     free(c->touched);
     free(c->state_head);
     free(c->state_stamp);
@@ -118,13 +119,15 @@ int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
         s_grow_ids(&ctx->state_head, &ctx->state_stamp, NULL, &ctx->cap_state, m->states.n + 1) ||
         s_grow_ids(&ctx->sub_stamp, NULL, NULL, &ctx->cap_sub, m->subs.n + 1) ||
         s_grow_ids(&ctx->rule_stamp, NULL, NULL, &ctx->cap_rule, m->rules.n + 1) ||
-        s_grow_ids(&ctx->ab_stamp, NULL, NULL, &ctx->cap_ab, m->abents.n + 1))
+        s_grow_ids(&ctx->ab_stamp, NULL, NULL, &ctx->cap_ab, m->abents.n + 1) ||
+        s_grow_ids(&ctx->wc_stamp, NULL, NULL, &ctx->cap_wc, m->wcents.n + 1))
         return -1;
     if (++ctx->gen == 0 || ctx->value_seq > UINT32_MAX - (1u << 30)) {
         /* Wrapped: old stamps could collide with new generations. */
         memset(ctx->cond_stamp, 0, ctx->cap_cond * sizeof *ctx->cond_stamp);
         memset(ctx->cond_vstamp, 0, ctx->cap_cond * sizeof *ctx->cond_vstamp);
         memset(ctx->ab_stamp, 0, ctx->cap_ab * sizeof *ctx->ab_stamp);
+        memset(ctx->wc_stamp, 0, ctx->cap_wc * sizeof *ctx->wc_stamp);
         memset(ctx->state_stamp, 0, ctx->cap_state * sizeof *ctx->state_stamp);
         memset(ctx->sub_stamp, 0, ctx->cap_sub * sizeof *ctx->sub_stamp);
         memset(ctx->rule_stamp, 0, ctx->cap_rule * sizeof *ctx->rule_stamp);
@@ -390,8 +393,9 @@ static void s_wc_candidates(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const
         return;
     for (uint32_t i = 0; i < e->n_vals; i++) {
         const mt_wcent_t *w = MT_AT(m->wcents, mt_wcent_t, e->vals[i]);
-        if (ctx->cond_vstamp[w->cond] == ctx->value_seq)
-            continue; /* already a hit for this value */
+        if (ctx->cond_vstamp[w->cond] == ctx->value_seq || ctx->wc_stamp[e->vals[i]] == ctx->value_seq)
+            continue; /* already a hit, or already checked, for this value */
+        ctx->wc_stamp[e->vals[i]] = ctx->value_seq;
         if (!s_glob_charge(ctx, v))
             return;
         if (mt_glob_match(w->glob, v->s, v->len))
@@ -400,9 +404,20 @@ static void s_wc_candidates(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const
 }
 
 /* Wildcards with inner stars whose leading (or trailing) literal the
- * string value has. */
+ * string value has, and *...* wildcards whose gram it holds somewhere:
+ * one pass over the value's windows, a filter load each, whatever the
+ * number of wildcards. */
 static void s_wildcards(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, const mt_value_t *v)
 {
+    if (s->n_wc_gram && v->len >= MT_GRAM) {
+        const uint32_t *cnt = s->wc_gram_cnt;
+        for (size_t i = 0; i + MT_GRAM <= v->len; i++) {
+            uint32_t w;
+            memcpy(&w, v->s + i, MT_GRAM);
+            if (cnt[mt_gram_bucket(w)])
+                s_wc_candidates(ctx, st, MT_TAG_WC_GRAM, v->s + i, MT_GRAM, v);
+        }
+    }
     for (uint32_t i = 0; i < s->wc_pfx.n && s->wc_pfx.v[i].len <= v->len; i++)
         s_wc_candidates(ctx, st, MT_TAG_WC_PREFIX, v->s, s->wc_pfx.v[i].len, v);
     for (uint32_t i = 0; i < s->wc_sfx.n && s->wc_sfx.v[i].len <= v->len; i++)
@@ -464,7 +479,7 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         }
         if (s->n_ab_str || s->n_ab_num)
             s_ab_string(ctx, st, s, v, folded, flen);
-        if (s->wc_pfx.n || s->wc_sfx.n)
+        if (s->wc_pfx.n || s->wc_sfx.n || s->n_wc_gram)
             s_wildcards(ctx, st, s, v);
         break;
     case MT_V_NUM:

@@ -15,7 +15,8 @@
  *               prefix/suffix lookup probes only the distinct lengths in use
  *               at that state. Of the matchers that cannot be hashed, numeric
  *               ranges sit in a treap, wildcards with inner stars are hashed
- *               by a fixed end (only `*...*` and exists stay in a per-state
+ *               by a fixed end, `*...*` by a 4-byte window of a segment
+ *               (only those without one, and exists, stay in a per-state
  *               list); anything-but is indexed inversely: a
  *               per-state list of the alternatives that fire by default and
  *               hash keys for the values that cancel them.
@@ -86,7 +87,16 @@ enum {
      * star); only these candidates run the full check. */
     MT_TAG_WC_PREFIX = 'w',
     MT_TAG_WC_SUFFIX = 'v',
+    /* Wildcards open at both ends (*...*) by one 4-byte window of a
+     * literal segment: every value that matches holds those 4 bytes. */
+    MT_TAG_WC_GRAM = 'g',
 };
+
+/* Bytes of an MT_TAG_WC_GRAM key, and buckets of a state's gram filter
+ * (a count per bucket, so a value's windows skip the hash probe unless
+ * some wildcard's gram falls in their bucket). */
+#define MT_GRAM 4
+#define MT_GRAM_BUCKETS 1024
 
 /* How one anything-but wildcard value is indexed. */
 enum {
@@ -230,11 +240,13 @@ typedef struct mt_abent {
     uint32_t pos;          /* index in that list */
 } mt_abent_t;
 
-/* A wildcard with inner stars indexed by one of its fixed ends. */
+/* A wildcard with inner stars indexed by one of its fixed ends, or by a
+ * window of a literal segment (gram) when both ends are stars. */
 typedef struct mt_wcent {
     bool in_use;
     uint32_t cond;
     const mt_glob_t *glob;
+    char gram[MT_GRAM];    /* MT_TAG_WC_GRAM key, chosen when installed */
 } mt_wcent_t;
 
 /* A state's reference to an entry: what the per-value loop needs without
@@ -278,6 +290,10 @@ typedef struct mt_state {
     mt_lenset_t ab_pfx, ab_sfx;
     /* probed lengths of the wildcards' leading / trailing literals */
     mt_lenset_t wc_pfx, wc_sfx;
+    /* *...* wildcards indexed by a gram, and how many grams fall in each
+     * bucket of mt_gram_bucket() (NULL until the first one) */
+    uint32_t n_wc_gram;
+    uint32_t *wc_gram_cnt;
     bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;
 
@@ -392,6 +408,10 @@ struct zb_match_ctx {
     /* per anything-but entry: value_seq of the value that excluded it */
     uint32_t *ab_stamp;
     uint32_t cap_ab;
+    /* per indexed wildcard: value_seq of the value it was last checked on
+     * (a gram can occur many times in one value; one check is enough) */
+    uint32_t *wc_stamp;
+    uint32_t cap_wc;
     uint32_t *touched;
     uint32_t n_touched, cap_touched;
     /* per state: presence of any leaf value (for exists:false) */

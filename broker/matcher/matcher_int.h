@@ -37,8 +37,22 @@ void mt_table_free(mt_table_t *t);
 /* A zeroed record; returns its slot or MT_NONE when memory runs out. */
 uint32_t mt_table_alloc(mt_table_t *t);
 void mt_table_release(mt_table_t *t, uint32_t slot);
-int mt_grow(void **v, uint32_t *cap, uint32_t need, size_t elem);
+int mt_grow_slow(void **v, uint32_t *cap, uint32_t need, size_t elem);
+/* Makes room for `need` elements of `elem` bytes in *v (capacity *cap),
+ * doubling, new room zeroed; 0, or -1 with *v unchanged when memory runs
+ * out. Inline because matching calls it per hit and almost never grows. */
+static inline int mt_grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
+{
+    return need <= *cap ? 0 : mt_grow_slow(v, cap, need, elem);
+}
 #define MT_AT(t, type, i) (&((type *) (t).v)[i])
+
+/* Bucket of a 4-byte gram (its bytes as loaded by memcpy) in a state's
+ * gram filter. */
+static inline uint32_t mt_gram_bucket(uint32_t w)
+{
+    return (w * 0x9E3779B1u) >> 22; /* 10 bits: MT_GRAM_BUCKETS */
+}
 
 /* ---- numbits.c ------------------------------------------------------------- */
 /* Order-preserving 8-byte key of a double: bytewise comparison of keys

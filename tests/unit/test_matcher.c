@@ -1110,6 +1110,107 @@ static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
     free(live);
 }
 
+/* Wildcards open at both ends are indexed by one 4-byte window of a
+ * segment (the one fewest rules share). Long values over a small alphabet
+ * hold many windows, several times each; results must equal a brute-force
+ * glob over every rule, while rules come and go in random order. */
+static void contains_wildcards_by_gram_agree_with_brute_force(void **state)
+{
+    (void) state;
+    enum { N = 1500, EVENTS = 300, WL = 16, VL = 40 };
+    char (*w)[WL] = calloc(N, sizeof *w);
+    bool *live = calloc(N, sizeof *live);
+    assert_non_null(w);
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    s_rng = 9091u;
+    for (int i = 0; i < N; i++) {
+        /* *seg*...* with segments of 1..6 letters: most have a window */
+        int o = 0, nseg = 1 + (int) s_rand(2);
+        w[i][o++] = '*';
+        for (int k = 0; k < nseg; k++) {
+            int len = 1 + (int) s_rand(6);
+            for (int q = 0; q < len; q++)
+                w[i][o++] = "abc"[s_rand(3)];
+            w[i][o++] = '*';
+        }
+        w[i][o] = '\0';
+    }
+    for (int round = 0; round < 6; round++) {
+        /* flip about a third of the rules in or out */
+        for (int i = 0; i < N; i++) {
+            if (s_rand(3) != 0)
+                continue;
+            if (live[i]) {
+                assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+            } else {
+                char p[64];
+                int n = snprintf(p, sizeof p, "{\"x\":[{\"wildcard\":\"%s\"}]}", w[i]);
+                assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+            }
+            live[i] = !live[i];
+        }
+        for (int e = 0; e < EVENTS / 6; e++) {
+            char v[2][VL + 1], ev[2 * VL + 32];
+            for (int k = 0; k < 2; k++) {
+                int len = (int) s_rand(VL + 1);
+                for (int q = 0; q < len; q++)
+                    v[k][q] = "abc"[s_rand(3)];
+                v[k][len] = '\0';
+            }
+            snprintf(ev, sizeof ev, "{\"x\":[\"%s\",\"%s\"]}", v[0], v[1]);
+            int want = 0;
+            for (int i = 0; i < N; i++)
+                want += live[i] && (s_glob(w[i], v[0]) || s_glob(w[i], v[1]));
+            const uint64_t *ids;
+            int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err);
+            if (n != want)
+                fail_msg("event %s: %d rules matched, the model says %d", ev, n, want);
+            for (int k = 0; k < n; k++) {
+                uint64_t i = ids[k];
+                assert_true(live[i] && (s_glob(w[i], v[0]) || s_glob(w[i], v[1])));
+            }
+        }
+    }
+    for (int i = 0; i < N; i++)
+        if (live[i])
+            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    assert_int_equal(zb_matcher_size(m), 0);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+    free(w);
+    free(live);
+}
+
+/* A value holding a wildcard's window at every position is checked
+ * against that wildcard once, not once per occurrence: a 60,000-byte run
+ * of the window against a glob that fails stays far inside the
+ * per-event budget (one check per occurrence would spend 3.6 GB). */
+static void contains_wildcard_checked_once_per_value(void **state)
+{
+    (void) state;
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    const char *p = "{\"x\":[{\"wildcard\":\"*aaaa*b*\"}]}";
+    assert_int_equal(zb_matcher_add(m, 1, ZB_FORMAT_JSON, p, strlen(p), &err), 0);
+    zb_buf_t *ev = zb_buf_new(1 << 17);
+    zb_buf_append_str(ev, "{\"x\":\"");
+    for (int i = 0; i < 60000; i++)
+        zb_buf_append_str(ev, "a");
+    zb_buf_append_str(ev, "\"}");
+    const uint64_t *ids;
+    assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev->data, ev->len, &ids, &err), 0);
+    /* and with the b at the end it matches */
+    ev->len -= 2;
+    zb_buf_append_str(ev, "b\"}");
+    assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev->data, ev->len, &ids, &err), 1);
+    zb_buf_destroy(&ev);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 /* Each value visits every anything-but rule on its field (to fire it or
  * cancel it); one event may make MT_AB_BUDGET (64 Mi) such visits. */
 static void anything_but_visits_have_a_budget(void **state)
@@ -1164,6 +1265,8 @@ int main(void)
         cmocka_unit_test(wildcard_checks_have_a_budget),
         cmocka_unit_test(anything_but_visits_have_a_budget),
         cmocka_unit_test(wildcards_by_fixed_ends_agree_with_brute_force),
+        cmocka_unit_test(contains_wildcards_by_gram_agree_with_brute_force),
+        cmocka_unit_test(contains_wildcard_checked_once_per_value),
         cmocka_unit_test(numeric_bounds_over_the_double_range),
         cmocka_unit_test(exists_on_leaves_only),
         cmocka_unit_test(cidr_v4_v6),
