@@ -62,10 +62,8 @@ void mt_table_release(mt_table_t *t, uint32_t slot)
  * doubling, and zero-fills the new tail. Returns 0, or -1 with *v and *cap
  * unchanged when memory runs out. The one growth rule of the matcher's
  * arrays. */
-int mt_grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
+int mt_grow_slow(void **v, uint32_t *cap, uint32_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
     uint32_t n = *cap ? *cap : 16;
     while (n < need)
         n *= 2;
