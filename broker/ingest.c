@@ -107,21 +107,59 @@ int ingest__check_detail(const uint8_t *p, size_t len)
     return s_check_detail(&c) == 0 && zb_mpk_at_end(&c) ? 0 : -1;
 }
 
-/* Reads one entry map at the cursor into m in a single pass, leaving the
+/* The entry fields PutEvents reads. An entry is read once, in one pass,
+ * into a slot per field: no table of every key to search afterwards. */
+enum { F_SOURCE, F_DETAIL_TYPE, F_BUS, F_RESOURCES, F_TIME, F_TRACE, F_DETAIL, F_COUNT_ };
+
+static const char *const s_field_names[F_COUNT_] = {
+    [F_SOURCE] = "Source",     [F_DETAIL_TYPE] = "DetailType", [F_BUS] = "EventBusName",
+    [F_RESOURCES] = "Resources", [F_TIME] = "Time",           [F_TRACE] = "TraceHeader",
+    [F_DETAIL] = "Detail",
+};
+
+/* Each known field's value (one complete msgpack value), NULL when absent. */
+typedef struct entry_fields {
+    const uint8_t *val[F_COUNT_];
+    uint32_t len[F_COUNT_];
+} entry_fields_t;
+
+/* The field a key names, or -1. */
+static int s_field_of(const char *key, uint32_t klen)
+{
+    int f;
+    switch (klen) {
+    case 4: f = F_TIME; break;
+    case 6: f = key[0] == 'S' ? F_SOURCE : F_DETAIL; break;
+    case 9: f = F_RESOURCES; break;
+    case 10: f = F_DETAIL_TYPE; break;
+    case 11: f = F_TRACE; break;
+    case 12: f = F_BUS; break;
+    default: return -1;
+    }
+    return memcmp(key, s_field_names[f], klen) == 0 ? f : -1;
+}
+
+/* Reads one entry map at the cursor into *e in a single pass, leaving the
  * cursor after the entry whatever happens. A map Detail is validated in
  * the same pass (*detail_ok), so its bytes are walked once here rather
- * than once to find its end and again to check it. Precondition: the
- * bytes were checked whole (complete values, bounded depth) by
- * zb_map_decode of the request. Returns -1 when the entry is not a map. */
-static int s_read_entry(zb_mpk_t *c, zb_map_t *m, bool *detail_ok)
+ * than once to find its end and again to check it. For a repeated key the
+ * last value wins. An entry of more than ZB_PROTO_MAX_FIELDS pairs goes
+ * through a zb_map_t, as decoded maps do, so that a key past that many
+ * distinct ones is dropped as everywhere else. Precondition: the bytes
+ * were checked whole (complete values, bounded depth) by zb_map_decode of
+ * the request. Returns -1 when the entry is not a map. */
+static int s_read_entry(zb_mpk_t *c, entry_fields_t *e, bool *detail_ok)
 {
     uint32_t n;
-    m->count = 0;
+    memset(e, 0, sizeof *e);
     *detail_ok = false;
     if (zb_mpk_read_map(c, &n) == -1) {
         zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
         return -1;
     }
+    bool many = n > ZB_PROTO_MAX_FIELDS;
+    zb_map_t m;
+    m.count = 0;
     for (uint32_t i = 0; i < n; i++) {
         const char *key;
         uint32_t klen;
@@ -131,8 +169,8 @@ static int s_read_entry(zb_mpk_t *c, zb_map_t *m, bool *detail_ok)
             continue;
         }
         const uint8_t *val = c->p;
-        bool is_detail = klen == 6 && memcmp(key, "Detail", 6) == 0;
-        if (is_detail) {
+        int f = s_field_of(key, klen);
+        if (f == F_DETAIL) {
             zb_mpk_t probe = *c;
             *detail_ok = zb_mpk_peek(c) == ZB_MPK_MAP && s_check_detail(&probe) == 0;
             if (*detail_ok)
@@ -142,16 +180,47 @@ static int s_read_entry(zb_mpk_t *c, zb_map_t *m, bool *detail_ok)
         }
         else
             zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
-        zb_map_put(m, key, klen, val, (uint32_t) (c->p - val));
+        if (many)
+            zb_map_put(&m, key, klen, val, (uint32_t) (c->p - val));
+        else if (f >= 0) {
+            e->val[f] = val;
+            e->len[f] = (uint32_t) (c->p - val);
+        }
     }
+    if (many)
+        for (int f = 0; f < F_COUNT_; f++) {
+            const zb_field_t *fl = zb_map_get(&m, s_field_names[f]);
+            if (fl) {
+                e->val[f] = fl->val;
+                e->len[f] = fl->val_len;
+            }
+        }
     return 0;
 }
 
+/* A field present and not nil (a nil field counts as absent). */
+static bool s_present(const entry_fields_t *e, int f)
+{
+    return e->val[f] && e->val[f][0] != 0xc0;
+}
+
+/* A string field: 0 (present), 1 (absent or nil), -1 (another type), as
+ * zb_map_get_str. */
+static int s_field_str(const entry_fields_t *e, int f, const char **s, uint32_t *len)
+{
+    if (!s_present(e, f))
+        return 1;
+    zb_mpk_t c;
+    zb_mpk_init(&c, e->val[f], e->len[f]);
+    return zb_mpk_read_str(&c, s, len) == 0 ? 0 : -1;
+}
+
 /* A required, non-empty, UTF-8 string field, in EventBridge's words. */
-static int s_entry_str(const zb_map_t *m, const char *key, bool required, const char **s,
+static int s_entry_str(const entry_fields_t *e, int f, bool required, const char **s,
                        uint32_t *len, zb_proto_error_t *err)
 {
-    int rc = zb_map_get_str(m, key, s, len);
+    const char *key = s_field_names[f];
+    int rc = s_field_str(e, f, s, len);
     if (rc == -1 || (rc == 0 && !s_utf8(*s, *len)))
         return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
                              "Parameter %s is not valid. Reason: %s must be a UTF-8 string.", key,
@@ -163,17 +232,16 @@ static int s_entry_str(const zb_map_t *m, const char *key, bool required, const 
     return rc;
 }
 
-static int s_resources(const zb_map_t *m, const uint8_t **raw, size_t *raw_len,
+static int s_resources(const entry_fields_t *e, const uint8_t **raw, size_t *raw_len,
                        zb_proto_error_t *err)
 {
     *raw = NULL;
     *raw_len = 0;
-    const zb_field_t *f = zb_map_get(m, "Resources");
-    if (!f || f->val[0] == 0xc0)
+    if (!s_present(e, F_RESOURCES))
         return 0;
     zb_mpk_t c;
     uint32_t n;
-    zb_mpk_init(&c, f->val, f->val_len);
+    zb_mpk_init(&c, e->val[F_RESOURCES], e->len[F_RESOURCES]);
     if (zb_mpk_read_array(&c, &n) == -1)
         goto bad;
     for (uint32_t i = 0; i < n; i++) {
@@ -182,8 +250,8 @@ static int s_resources(const zb_map_t *m, const uint8_t **raw, size_t *raw_len,
         if (zb_mpk_read_str(&c, &s, &len) == -1 || !s_utf8(s, len))
             goto bad;
     }
-    *raw = f->val;
-    *raw_len = f->val_len;
+    *raw = e->val[F_RESOURCES];
+    *raw_len = e->len[F_RESOURCES];
     return 0;
 bad:
     return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
@@ -192,17 +260,16 @@ bad:
 }
 
 /* The event's time text: from Time when given, else the request's. */
-static int s_time(zb_broker_t *b, const zb_map_t *m, char out[ZB_TIME_LEN + 1],
+static int s_time(zb_broker_t *b, const entry_fields_t *e, char out[ZB_TIME_LEN + 1],
                   const char **time_text, zb_proto_error_t *err)
 {
     *time_text = b->time_text;
-    const zb_field_t *f = zb_map_get(m, "Time");
-    if (!f || f->val[0] == 0xc0)
+    if (!s_present(e, F_TIME))
         return 0;
     zb_mpk_t c;
     zb_mpk_item_t it;
     int64_t secs;
-    zb_mpk_init(&c, f->val, f->val_len);
+    zb_mpk_init(&c, e->val[F_TIME], e->len[F_TIME]);
     if (zb_mpk_read(&c, &it) == 0
         && ((it.type == ZB_MPK_STR
              && zb_time_parse((const char *) it.v.raw.ptr, it.v.raw.len, &secs) == 0)
@@ -220,20 +287,21 @@ static int s_time(zb_broker_t *b, const zb_map_t *m, char out[ZB_TIME_LEN + 1],
 
 /* Appends the detail map to the envelope: verbatim when it is msgpack,
  * transcoded when it is JSON text. */
-static int s_detail(zb_buf_t *env, const zb_map_t *m, bool checked, zb_proto_error_t *err)
+static int s_detail(zb_buf_t *env, const entry_fields_t *e, bool checked, zb_proto_error_t *err)
 {
-    const zb_field_t *f = zb_map_get(m, "Detail");
-    if (!f || f->val[0] == 0xc0)
+    if (!s_present(e, F_DETAIL))
         return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
                              "Parameter Detail is not valid. Reason: Detail is a required "
                              "argument.");
+    const uint8_t *val = e->val[F_DETAIL];
+    uint32_t val_len = e->len[F_DETAIL];
     zb_mpk_t c;
-    zb_mpk_init(&c, f->val, f->val_len);
+    zb_mpk_init(&c, val, val_len);
     int type = zb_mpk_peek(&c);
     if (type == ZB_MPK_MAP) {
-        if (!checked && ingest__check_detail(f->val, f->val_len) == -1)
+        if (!checked && ingest__check_detail(val, val_len) == -1)
             goto malformed;
-        if (zb_buf_append(env, f->val, f->val_len) == -1)
+        if (zb_buf_append(env, val, val_len) == -1)
             return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
         return 0;
     }
@@ -310,16 +378,16 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
 int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1],
                   zb_proto_error_t *err)
 {
-    zb_map_t m;
+    entry_fields_t e;
     bool detail_ok;
-    if (s_read_entry(entry, &m, &detail_ok) == -1)
+    if (s_read_entry(entry, &e, &detail_ok) == -1)
         return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT, "Entry is not a map.");
     const char *source, *dtype, *busname = "default";
     uint32_t source_len, dtype_len, bus_len = 7;
-    if (s_entry_str(&m, "Source", true, &source, &source_len, err) == -1
-        || s_entry_str(&m, "DetailType", true, &dtype, &dtype_len, err) == -1)
+    if (s_entry_str(&e, F_SOURCE, true, &source, &source_len, err) == -1
+        || s_entry_str(&e, F_DETAIL_TYPE, true, &dtype, &dtype_len, err) == -1)
         return -1;
-    int rc = s_entry_str(&m, "EventBusName", false, &busname, &bus_len, err);
+    int rc = s_entry_str(&e, F_BUS, false, &busname, &bus_len, err);
     if (rc == -1)
         return -1;
     if (rc == 1 || bus_len == 0) {
@@ -336,12 +404,12 @@ int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1
     size_t res_len;
     char time_buf[ZB_TIME_LEN + 1];
     const char *time_text;
-    if (s_resources(&m, &res, &res_len, err) == -1 || s_time(b, &m, time_buf, &time_text, err) == -1)
+    if (s_resources(&e, &res, &res_len, err) == -1 || s_time(b, &e, time_buf, &time_text, err) == -1)
         goto failed;
     /* TraceHeader: accepted (and type-checked) but not delivered. */
     const char *th;
     uint32_t th_len;
-    if (zb_map_get_str(&m, "TraceHeader", &th, &th_len) == -1) {
+    if (s_field_str(&e, F_TRACE, &th, &th_len) == -1) {
         zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
                       "Parameter TraceHeader is not valid. Reason: TraceHeader must be a "
                       "string.");
@@ -368,7 +436,7 @@ int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1
         zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
-    if (s_detail(b->env, &m, detail_ok, err) == -1)
+    if (s_detail(b->env, &e, detail_ok, err) == -1)
         goto failed;
     if ((int64_t) b->env->len > b->cfg->limits.max_entry_bytes) {
         zb_proto_fail(err, ZB_ERR_LIMIT_EXCEEDED,

@@ -222,6 +222,68 @@ static void detail_check_accepts_json_shaped_maps_only(void **state)
     assert_int_equal(ingest__check_detail(deep, sizeof deep), -1);
 }
 
+/* Sends PutEvents with one entry of `extra` junk keys after Source,
+ * DetailType, EventBusName and Detail, then the pair tail_key: tail_val
+ * (raw msgpack) when tail_key is not NULL. Returns the entry's ErrorCode,
+ * or "" when it was accepted. */
+static const char *s_put_entry(int extra, const char *tail_key, const char *tail_val,
+                               size_t tail_len)
+{
+    static char code[64];
+    zb_buf_t *r = zb_buf_new(1024);
+    zb_request_begin(r, ZB_ACTION_PUT_EVENTS, 1, NULL, 0);
+    zb_put_cstr(r, "Entries");
+    zb_mpk_put_array(r, 1);
+    zb_mpk_put_map(r, (uint32_t) (4 + extra + (tail_key ? 1 : 0)));
+    zb_put_cstr(r, "Source");
+    zb_put_cstr(r, "shop");
+    zb_put_cstr(r, "DetailType");
+    zb_put_cstr(r, "Big");
+    zb_put_cstr(r, "EventBusName");
+    zb_put_cstr(r, "orders");
+    zb_put_cstr(r, "Detail");
+    zb_put_cstr(r, "{\"amount\": 500}");
+    for (int i = 0; i < extra; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%02d", i);
+        zb_put_cstr(r, k);
+        zb_mpk_put_nil(r);
+    }
+    if (tail_key) {
+        zb_put_cstr(r, tail_key);
+        zb_buf_append(r, tail_val, tail_len);
+    }
+    s_send(r);
+    zb_buf_destroy(&r);
+    zb_map_t entry;
+    const zb_field_t *entries = zb_map_get(&s_reply, "Entries");
+    assert_non_null(entries);
+    assert_int_equal(zb_map_decode(&entry, entries->val + 1, entries->val_len - 1, NULL), 0);
+    const char *s;
+    uint32_t n;
+    code[0] = '\0';
+    if (zb_map_get_str(&entry, "ErrorCode", &s, &n) == 0)
+        snprintf(code, sizeof code, "%.*s", (int) n, s);
+    return code;
+}
+
+static void entry_fields_last_value_wins_and_keys_past_the_field_table_are_dropped(void **state)
+{
+    s_put_targets("x");
+    /* a repeated key: its last value counts */
+    assert_string_equal(s_put_entry(0, "Source", "\x05", 1), "InvalidArgument");
+    assert_string_equal(s_put_entry(0, "Source", "\xa4shop", 5), "");
+    assert_string_equal(s_put_entry(0, "Time", "\x05", 1), "InvalidArgument");
+    /* nil counts as absent */
+    assert_string_equal(s_put_entry(0, "Time", "\xc0", 1), "");
+    /* 32 distinct keys are kept, later new ones dropped (as by zb_map_decode),
+     * while a repeated key still overwrites its slot */
+    assert_string_equal(s_put_entry(27, "Time", "\x05", 1), "InvalidArgument");
+    assert_string_equal(s_put_entry(28, "Time", "\x05", 1), "");
+    assert_string_equal(s_put_entry(40, "Source", "\x05", 1), "InvalidArgument");
+    assert_int_equal(s_delivered, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +293,9 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(
             a_plugin_refusal_is_a_failed_entry_and_replacing_closes_the_old_target, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown(
+            entry_fields_last_value_wins_and_keys_past_the_field_table_are_dropped, s_setup,
             s_teardown),
         cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
     };
