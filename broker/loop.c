@@ -108,29 +108,6 @@ static int s_install(zb_broker_t *b, zb_config_t *cfg)
     return 0;
 }
 
-/* True when `req` (EnableRule/DisableRule) sets exactly what the last
- * saved change set: the same action kind on the same rule. */
-static bool s_supersedes_last(zb_broker_t *b, const zb_request_t *req)
-{
-    if (req->action != ZB_ACTION_ENABLE_RULE && req->action != ZB_ACTION_DISABLE_RULE)
-        return false;
-    size_t n = state__count(b->state);
-    if (n == 0)
-        return false;
-    size_t len;
-    const void *op = state__op(b->state, n - 1, &len);
-    zb_request_t last;
-    if (zb_request_decode(&last, op, len, NULL) == -1
-        || (last.action != ZB_ACTION_ENABLE_RULE && last.action != ZB_ACTION_DISABLE_RULE))
-        return false;
-    char a[65], b2[65], c[65], d[65];
-    return handle__name(&req->map, "Name", NULL, a, NULL) == 0
-           && handle__name(&last.map, "Name", NULL, b2, NULL) == 0
-           && handle__name(&req->map, "EventBusName", "default", c, NULL) == 0
-           && handle__name(&last.map, "EventBusName", "default", d, NULL) == 0
-           && strcmp(a, b2) == 0 && strcmp(c, d) == 0;
-}
-
 /* True when the saved changes hold `req` already: the same fields with
  * the same bytes, RequestId aside. */
 static bool s_saved_already(zb_broker_t *b, const zb_request_t *req)
@@ -166,18 +143,16 @@ static bool s_saved_already(zb_broker_t *b, const zb_request_t *req)
     return false;
 }
 
-/* After a mutation: save it, or undo it by rebuilding without it. A change
- * that did nothing is not saved: a client repeating a request (or failing
- * to remove what is not there) must not grow the file. */
+/* After a mutation: save it (folded into what is saved, see state.h), or
+ * undo it by rebuilding without it. A change that did nothing is not saved:
+ * a client repeating a request (or failing to remove what is not there)
+ * must not grow the file. The reply tells the fold which targets failed. */
 static void s_persist(zb_broker_t *b, const zb_request_t *req, const void *body, size_t len)
 {
     if (b->nothing_done || (b->unchanged && s_saved_already(b, req)))
         return;
     char why[512];
-    int rc = s_supersedes_last(b, req)
-                 ? state__replace_last(b->state, body, len, why, sizeof why)
-                 : state__append(b->state, body, len, why, sizeof why);
-    if (rc == 0)
+    if (state__record(b->state, body, len, b->reply->data, b->reply->len, why, sizeof why) == 0)
         return;
     broker__log("cannot save an API change: %s; undoing it", why);
     s_install(b, b->cfg);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mpk.h"
+#include "state_fold.h"
 #include "zb_proto.h"
 
 struct zb_state {
@@ -139,9 +140,10 @@ int state__load(zb_state_t *s, zb_buf_t *errors)
     return 0;
 }
 
-static int s_save(zb_state_t *s, char *why, size_t whylen)
+/* Writes {"Version": 1, "Ops": [the count requests in ops]} to path. */
+static int s_save(const char *path, const zb_buf_t *ops, size_t count, char *why, size_t whylen)
 {
-    zb_buf_t *out = zb_buf_new(s->ops->len + 64);
+    zb_buf_t *out = zb_buf_new(ops->len + 64);
     if (!out) {
         snprintf(why, whylen, "out of memory");
         return -1;
@@ -150,20 +152,20 @@ static int s_save(zb_state_t *s, char *why, size_t whylen)
     zb_put_cstr(out, "Version");
     zb_mpk_put_uint(out, 1);
     zb_put_cstr(out, "Ops");
-    zb_mpk_put_array(out, (uint32_t) s->count);
-    if (zb_buf_append(out, s->ops->data, s->ops->len) == -1) {
+    zb_mpk_put_array(out, (uint32_t) count);
+    if (zb_buf_append(out, ops->data, ops->len) == -1) {
         zb_buf_destroy(&out);
         snprintf(why, whylen, "out of memory");
         return -1;
     }
-    size_t plen = strlen(s->path);
+    size_t plen = strlen(path);
     char *tmp = malloc(plen + 5);
     if (!tmp) {
         zb_buf_destroy(&out);
         snprintf(why, whylen, "out of memory");
         return -1;
     }
-    memcpy(tmp, s->path, plen);
+    memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
     int rc = -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -183,8 +185,8 @@ static int s_save(zb_state_t *s, char *why, size_t whylen)
          * the new one, never a torn mix. */
         if (off != out->len || fsync(fd) == -1)
             snprintf(why, whylen, "%s: %s", tmp, strerror(errno));
-        else if (rename(tmp, s->path) == -1)
-            snprintf(why, whylen, "%s: %s", s->path, strerror(errno));
+        else if (rename(tmp, path) == -1)
+            snprintf(why, whylen, "%s: %s", path, strerror(errno));
         else
             rc = 0;
         close(fd);
@@ -196,42 +198,57 @@ static int s_save(zb_state_t *s, char *why, size_t whylen)
     return rc;
 }
 
-int state__replace_last(zb_state_t *s, const void *req, size_t len, char *why, size_t whylen)
+/* Offsets of the requests lying back to back in buf[0..len). */
+static size_t *s_offsets(const zb_buf_t *buf, size_t count)
 {
-    if (s->count == 0)
-        return state__append(s, req, len, why, whylen);
-    /* Keep the old bytes aside so a failed save can restore them. */
-    size_t start = s->offsets[s->count - 1];
-    size_t old_len = s->ops->len - start;
-    char *old = malloc(old_len ? old_len : 1);
-    if (!old) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
+    size_t *off = malloc((count ? count : 1) * sizeof *off);
+    if (!off)
+        return NULL;
+    zb_mpk_t c;
+    zb_mpk_init(&c, buf->data, buf->len);
+    for (size_t i = 0; i < count; i++) {
+        off[i] = zb_mpk_offset(&c);
+        zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH); /* each was one decoded map */
     }
-    memcpy(old, s->ops->data + start, old_len);
-    s->count--;
-    s->ops->len = start;
-    int rc = state__append(s, req, len, why, whylen);
-    if (rc == -1) {
-        s->ops->len = start;
-        s_push(s, old, old_len); /* fits: the buffer held it a moment ago */
-    }
-    free(old);
-    return rc;
+    return off;
 }
 
-int state__append(zb_state_t *s, const void *req, size_t len, char *why, size_t whylen)
+int state__record(zb_state_t *s, const void *req, size_t len, const void *reply,
+                  size_t reply_len, char *why, size_t whylen)
 {
-    size_t old_len = s->ops->len;
-    if (s_push(s, req, len) == -1) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
+    state_op_t *ops = malloc((s->count ? s->count : 1) * sizeof *ops);
+    zb_buf_t *folded = zb_buf_new(s->ops->len + len + 64);
+    size_t count = 0, *offsets = NULL;
+    int rc = -1;
+    if (!ops || !folded)
+        goto oom;
+    for (size_t i = 0; i < s->count; i++)
+        ops[i].data = (const uint8_t *) state__op(s, i, &ops[i].len);
+    if (state_fold(ops, s->count, req, len, reply, reply_len, folded, &count) == -1)
+        goto oom;
+    if (count == s->count && folded->len == s->ops->len
+        && memcmp(folded->data, s->ops->data, folded->len) == 0) {
+        rc = 0; /* the change folded into what is saved already */
+        goto done;
     }
-    if (s_save(s, why, whylen) == -1) {
-        s->count--;
-        s->ops->len = old_len;
-        s->ops->data[old_len] = '\0';
-        return -1;
-    }
-    return 0;
+    if (!(offsets = s_offsets(folded, count)))
+        goto oom;
+    if (s_save(s->path, folded, count, why, whylen) == -1)
+        goto done;
+    zb_buf_t *old = s->ops;
+    s->ops = folded;
+    folded = old;
+    free(s->offsets);
+    s->offsets = offsets;
+    offsets = NULL;
+    s->count = s->cap = count;
+    rc = 0;
+    goto done;
+oom:
+    snprintf(why, whylen, "out of memory");
+done:
+    free(ops);
+    free(offsets);
+    zb_buf_destroy(&folded);
+    return rc;
 }

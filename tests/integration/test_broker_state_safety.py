@@ -70,6 +70,11 @@ def saved_actions(b):
             for op in msgpack.unpackb(path.read_bytes())["Ops"]]
 
 
+def saved_ops(b):
+    path = b.workdir / "rules.yaml.state"
+    return msgpack.unpackb(path.read_bytes())["Ops"] if path.exists() else []
+
+
 def test_repeating_a_change_does_not_grow_the_state_file(broker_factory):
     b = broker_factory()
     s = b.client()
@@ -79,12 +84,16 @@ def test_repeating_a_change_does_not_grow_the_state_file(broker_factory):
         assert request(s, "DisableRule", Name="r") == {}
         assert request(s, "DisableRule", Name="r", RequestId=i) == {"RequestId": i}
     # Each PutRule above re-enabled nothing (State absent): the rule stays
-    # disabled, and the file holds the two changes once each.
-    assert saved_actions(b) == [("PutRule", "r"), ("DisableRule", "r")]
-    # Setting back what an earlier change set is a change, and is saved.
+    # disabled, and the file holds one request that says so.
+    assert saved_ops(b) == [{"Action": "PutRule", "Name": "r", "EventPattern": '{"source": ["x"]}',
+                             "RequestId": 0, "State": "DISABLED"}]
+    # Setting back what an earlier change set is a change: it is saved,
+    # folded into the same request.
     request(s, "PutRule", Name="r", EventPattern='{"source": ["y"]}')
+    assert saved_ops(b)[0]["EventPattern"] == '{"source": ["y"]}'
     request(s, "PutRule", Name="r", EventPattern='{"source": ["x"]}')
-    assert [a for a, _ in saved_actions(b)] == ["PutRule", "DisableRule", "PutRule", "PutRule"]
+    assert saved_actions(b) == [("PutRule", "r")]
+    assert saved_ops(b)[0]["EventPattern"] == '{"source": ["x"]}'
 
 
 def test_targets_requests_that_change_nothing_are_not_saved(broker_factory):
