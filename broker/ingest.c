@@ -46,7 +46,9 @@ static bool s_utf8(const char *s, size_t len)
 }
 
 /* Checks the detail map at the cursor and, on success, leaves the cursor
- * after it (on failure the cursor is somewhere inside). */
+ * after it (on failure the cursor is somewhere inside). Short strings and
+ * one-byte scalars, most of a detail, are decoded here; other items go
+ * through zb_mpk_read. */
 static int s_check_detail(zb_mpk_t *cur)
 {
     zb_mpk_t c = *cur;
@@ -68,6 +70,46 @@ static int s_check_detail(zb_mpk_t *cur)
         }
         bool key = is_map[depth] && left[depth] % 2 == 0;
         left[depth]--;
+        if (c.p < c.end) {
+            uint8_t b = *c.p;
+            size_t avail = (size_t) (c.end - c.p);
+            const uint8_t *str = NULL;
+            size_t n = 0;
+            if ((b & 0xe0) == 0xa0) {
+                n = b & 0x1f;
+                str = c.p + 1;
+            }
+            else if (b == 0xd9 && avail >= 2) {
+                n = c.p[1];
+                str = c.p + 2;
+            }
+            if (str) {
+                if ((size_t) (c.end - str) < n || !s_utf8((const char *) str, n))
+                    return -1;
+                c.p = str + n;
+                continue;
+            }
+            if (!key) {
+                if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+                    c.p++;
+                    continue;
+                }
+                if (b >= 0xcc && b <= 0xd3) { /* integers: 1, 2, 4 or 8 bytes */
+                    size_t w = 1 + ((size_t) 1 << ((b - 0xcc) & 3));
+                    if (avail < w)
+                        return -1;
+                    c.p += w;
+                    continue;
+                }
+                if (b == 0xcb && avail >= 9) {
+                    /* A double is finite unless its 11 exponent bits are all set. */
+                    if ((c.p[1] & 0x7f) == 0x7f && (c.p[2] & 0xf0) == 0xf0)
+                        return -1;
+                    c.p += 9;
+                    continue;
+                }
+            }
+        }
         if (zb_mpk_read(&c, &it) == -1)
             return -1;
         if (key && it.type != ZB_MPK_STR)

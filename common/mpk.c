@@ -22,12 +22,32 @@ bool zb_mpk_at_end(const zb_mpk_t *self)
     return self->p >= self->end;
 }
 
+/* A big-endian unsigned of n = 1, 2, 4 or 8 bytes: one load each, not a
+ * loop (every multi-byte header and number is read through here). */
 static uint64_t s_be(const uint8_t *p, int n)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 8) | p[i];
-    return v;
+    switch (n) {
+    case 1:
+        return p[0];
+    case 2:
+        return (uint64_t) p[0] << 8 | p[1];
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap32(v);
+#endif
+        return v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        return v;
+    }
+    }
 }
 
 /* Decodes the item at `p` without moving the cursor. On success *next is
@@ -338,6 +358,17 @@ int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
  * rather than through s_decode: every request is walked once this way
  * (zb_map_decode) and skipped values are walked again, so it is on the hot
  * path, and a skip needs only lengths, not values. */
+/* Whole size of the items 0xc0..0xd8 whose size the first byte tells
+ * (nil, bools, numbers, fixext); 0 for the others. */
+static const uint8_t s_fixed_size[0xd8 - 0xc0 + 1] = {
+    [0xc0 - 0xc0] = 1, [0xc2 - 0xc0] = 1, [0xc3 - 0xc0] = 1,
+    [0xca - 0xc0] = 5, [0xcb - 0xc0] = 9,
+    [0xcc - 0xc0] = 2, [0xcd - 0xc0] = 3, [0xce - 0xc0] = 5, [0xcf - 0xc0] = 9,
+    [0xd0 - 0xc0] = 2, [0xd1 - 0xc0] = 3, [0xd2 - 0xc0] = 5, [0xd3 - 0xc0] = 9,
+    [0xd4 - 0xc0] = 3, [0xd5 - 0xc0] = 4, [0xd6 - 0xc0] = 6, [0xd7 - 0xc0] = 10,
+    [0xd8 - 0xc0] = 18,
+};
+
 int zb_mpk_skip(zb_mpk_t *self, int max_depth)
 {
     uint64_t pending[ZB_MPK_MAX_DEPTH + 1];
@@ -346,6 +377,26 @@ int zb_mpk_skip(zb_mpk_t *self, int max_depth)
     if (max_depth < 0)
         return -1;
     const uint8_t *p = self->p, *end = self->end;
+    /* Most skipped values are one scalar, a string or an empty container:
+     * their whole size is known from one or two bytes. */
+    if (p < end) {
+        uint8_t b = *p;
+        size_t size = 0;
+        if (b <= 0x7f || b >= 0xe0 || b == 0x80 || b == 0x90)
+            size = 1;
+        else if ((b & 0xe0) == 0xa0)
+            size = 1 + (size_t) (b & 0x1f);
+        else if (b >= 0xc0 && b <= 0xd8)
+            size = s_fixed_size[b - 0xc0];
+        else if (b == 0xd9 && end - p >= 2)
+            size = 2 + (size_t) p[1];
+        if (size) {
+            if ((size_t) (end - p) < size)
+                return -1;
+            self->p = p + size;
+            return 0;
+        }
+    }
     int depth = 0;
     pending[0] = 1;
     while (depth >= 0) {
