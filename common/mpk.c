@@ -358,15 +358,27 @@ int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
  * rather than through s_decode: every request is walked once this way
  * (zb_map_decode) and skipped values are walked again, so it is on the hot
  * path, and a skip needs only lengths, not values. */
-/* Whole size of the items 0xc0..0xd8 whose size the first byte tells
- * (nil, bools, numbers, fixext); 0 for the others. */
-static const uint8_t s_fixed_size[0xd8 - 0xc0 + 1] = {
-    [0xc0 - 0xc0] = 1, [0xc2 - 0xc0] = 1, [0xc3 - 0xc0] = 1,
-    [0xca - 0xc0] = 5, [0xcb - 0xc0] = 9,
-    [0xcc - 0xc0] = 2, [0xcd - 0xc0] = 3, [0xce - 0xc0] = 5, [0xcf - 0xc0] = 9,
-    [0xd0 - 0xc0] = 2, [0xd1 - 0xc0] = 3, [0xd2 - 0xc0] = 5, [0xd3 - 0xc0] = 9,
-    [0xd4 - 0xc0] = 3, [0xd5 - 0xc0] = 4, [0xd6 - 0xc0] = 6, [0xd7 - 0xc0] = 10,
-    [0xd8 - 0xc0] = 18,
+/* Whole size of an item whose first byte tells it: positive fixints,
+ * negative fixints, nil, bools, numbers, fixstr, fixext and the empty
+ * containers; 0 for the others (containers with items, str/bin/ext with a
+ * length field, the reserved 0xc1). */
+static const uint8_t s_item_size[256] = {
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x00 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x10 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x20 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x30 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x40 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x50 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x60 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x70 */
+     1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0x80 */
+     1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0x90 */
+     1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, /* 0xa0 */
+    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, /* 0xb0 */
+     1,  0,  1,  1,  0,  0,  0,  0,  0,  0,  5,  9,  2,  3,  5,  9, /* 0xc0 */
+     2,  3,  5,  9,  3,  4,  6, 10, 18,  0,  0,  0,  0,  0,  0,  0, /* 0xd0 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0xe0 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0xf0 */
 };
 
 int zb_mpk_skip(zb_mpk_t *self, int max_depth)
@@ -380,15 +392,8 @@ int zb_mpk_skip(zb_mpk_t *self, int max_depth)
     /* Most skipped values are one scalar, a string or an empty container:
      * their whole size is known from one or two bytes. */
     if (p < end) {
-        uint8_t b = *p;
-        size_t size = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0x80 || b == 0x90)
-            size = 1;
-        else if ((b & 0xe0) == 0xa0)
-            size = 1 + (size_t) (b & 0x1f);
-        else if (b >= 0xc0 && b <= 0xd8)
-            size = s_fixed_size[b - 0xc0];
-        else if (b == 0xd9 && end - p >= 2)
+        size_t size = s_item_size[*p];
+        if (!size && *p == 0xd9 && end - p >= 2)
             size = 2 + (size_t) p[1];
         if (size) {
             if ((size_t) (end - p) < size)
@@ -407,48 +412,39 @@ int zb_mpk_skip(zb_mpk_t *self, int max_depth)
         pending[depth]--;
         if (p >= end)
             return -1;
-        uint8_t b = *p++;
-        uint64_t skip = 0, children = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+        uint8_t b = *p;
+        size_t size = s_item_size[b];
+        if (size) {
+            if ((size_t) (end - p) < size)
+                return -1;
+            p += size;
             continue;
-        if ((b & 0xe0) == 0xa0)
-            skip = b & 0x1f;
-        else if ((b & 0xf0) == 0x80)
+        }
+        p++;
+        uint64_t skip = 0, children = 0;
+        if ((b & 0xf0) == 0x80)
             children = 2u * (b & 0x0f);
         else if ((b & 0xf0) == 0x90)
             children = b & 0x0f;
         else {
-            /* Multi-byte headers: width of the length (or value) field. */
+            /* Headers with a length field: its width. */
             size_t w;
             switch (b) {
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xca: case 0xce: case 0xd2: skip = 4; break;
-            case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break; /* fixext 1: type byte and payload */
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            default:
-                switch (b) {
-                case 0xc4: case 0xc7: case 0xd9: w = 1; break;
-                case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: w = 2; break;
-                case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: w = 4; break;
-                default: return -1; /* 0xc1 */
-                }
-                if ((size_t) (end - p) < w)
-                    return -1;
-                uint64_t n = s_be(p, (int) w);
-                p += w;
-                if (b == 0xdc || b == 0xdd)
-                    children = n;
-                else if (b == 0xde || b == 0xdf)
-                    children = 2 * n;
-                else
-                    skip = n + (b >= 0xc7 && b <= 0xc9 ? 1 : 0); /* ext: type byte */
-                break;
+            case 0xc4: case 0xc7: case 0xd9: w = 1; break;
+            case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: w = 2; break;
+            case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: w = 4; break;
+            default: return -1; /* 0xc1 */
             }
+            if ((size_t) (end - p) < w)
+                return -1;
+            uint64_t n = s_be(p, (int) w);
+            p += w;
+            if (b == 0xdc || b == 0xdd)
+                children = n;
+            else if (b == 0xde || b == 0xdf)
+                children = 2 * n;
+            else
+                skip = n + (b >= 0xc7 && b <= 0xc9 ? 1 : 0); /* ext: type byte */
         }
         if (skip) {
             if ((uint64_t) (end - p) < skip)
