@@ -33,15 +33,28 @@ void ingest__clock(zb_broker_t *b)
 static bool s_utf8(const char *s, size_t len)
 {
     size_t i = 0;
+    uint64_t w;
     for (; i + 8 <= len; i += 8) {
-        uint64_t w;
         memcpy(&w, s + i, 8);
         if (w & 0x8080808080808080ull)
             return zb_utf8_valid(s + i, len - i);
     }
-    for (; i < len; i++)
-        if ((unsigned char) s[i] & 0x80)
-            return zb_utf8_valid(s + i, len - i);
+    if (i == len)
+        return true;
+    /* The last 1-7 bytes in one or two loads, not a loop: overlapping
+     * what was checked already is harmless (it has no high bit). */
+    if (len >= 8)
+        memcpy(&w, s + len - 8, 8);
+    else if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        w = a | b;
+    }
+    else
+        w = (uint8_t) s[0] | (uint8_t) s[len / 2] | (uint8_t) s[len - 1];
+    if (w & 0x8080808080808080ull)
+        return zb_utf8_valid(s + i, len - i);
     return true;
 }
 
@@ -53,7 +66,8 @@ static int s_check_detail(zb_mpk_t *cur)
 {
     zb_mpk_t c = *cur;
     zb_mpk_item_t it;
-    if (zb_mpk_read(&c, &it) == -1 || it.type != ZB_MPK_MAP)
+    uint32_t pairs;
+    if (zb_mpk_read_map(&c, &pairs) == -1)
         return -1;
     /* An explicit stack of "items left" per level: hostile nesting cannot
      * exhaust the C stack. Map levels count keys and values separately;
@@ -61,7 +75,7 @@ static int s_check_detail(zb_mpk_t *cur)
     uint64_t left[ZB_PROTO_MAX_DEPTH + 1];
     bool is_map[ZB_PROTO_MAX_DEPTH + 1];
     int depth = 0;
-    left[0] = (uint64_t) it.v.count * 2;
+    left[0] = (uint64_t) pairs * 2;
     is_map[0] = true;
     while (depth >= 0) {
         if (left[depth] == 0) {
