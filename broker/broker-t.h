@@ -121,6 +121,8 @@ typedef struct loaded_plugin {
 
 typedef struct pub_pool pub_pool_t;
 typedef struct zb_state zb_state_t;
+typedef struct zb_outbox zb_outbox_t;
+typedef struct pending_reply pending_reply_t;
 
 typedef struct zb_broker {
     zb_config_t *cfg;          /* the rules file the live registry came from */
@@ -153,6 +155,9 @@ typedef struct zb_broker {
     zb_buf_t *entries;         /* PutEvents reply entries, reused */
     zb_buf_t *env;             /* one envelope at a time, reused */
     zb_buf_t *topic;           /* expanded topics, reused */
+    zb_outbox_t *outbox;       /* deliveries staged during a burst */
+    pending_reply_t *replies;  /* a burst's replies, sent after its deliveries */
+    size_t nreplies;
 
     uint64_t now_ns;           /* CLOCK_MONOTONIC when the current request was read */
     uint64_t now_ms;           /* Unix time in ms of the same moment (event ids) */

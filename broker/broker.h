@@ -29,8 +29,14 @@ int broker__run(zb_broker_t *b);
 int broker__reload(zb_broker_t *b);
 
 /* Handles one request body: decodes it, runs its action and leaves the
- * reply in b->reply. For the event loop and the fuzzer. */
+ * reply in b->reply. For the event loop and the fuzzer. A PutEvents
+ * request's deliveries may stay staged in the outbox (outbox.h) until
+ * broker__flush; any other action hands staged ones over first. */
 void broker__handle(zb_broker_t *b, const void *body, size_t len);
+
+/* Hands every staged delivery to its target (outbox.h). The event loop
+ * calls it at the end of each burst, before sending the burst's replies. */
+void broker__flush(zb_broker_t *b);
 
 /* Logs one line to stderr, prefixed "zbridged: ". */
 void broker__log(const char *fmt, ...)

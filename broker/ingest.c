@@ -11,6 +11,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "target.h"
 
 void ingest__clock(zb_broker_t *b)
@@ -402,6 +403,9 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
         .ingest_ns = b->now_ns,
         .attempt = 1,
     };
+    /* Staged in the outbox (handed over with the rest of the burst);
+     * delivered at once only when staging runs out of memory. */
+    bool staged = false, direct = false;
     for (int i = 0; i < n; i++) {
         uint64_t slot = ids[i] - 1;
         zb_rule_t *rule = slot < bus->nslots ? bus->slots[slot] : NULL;
@@ -415,18 +419,18 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
             ev.target_id = t->id;
             target__topic(b, t, bus->name, rule->name, source, source_len, dtype, dtype_len,
                           &ev.topic, &ev.topic_len);
-            zb_deliver_result_t res = t->kind->ops->deliver(t->handle, &ev);
-            t->invocations++;
-            rule->invocations++;
-            bus->invocations++;
-            if (res != ZB_DELIVER_OK) {
-                t->failed_invocations++;
-                rule->failed_invocations++;
-                bus->failed_invocations++;
+            if (!direct) {
+                if (!staged)
+                    staged = outbox__event(b->outbox, ev.envelope, ev.envelope_len, event_id,
+                                           b->now_ns) == 0;
+                if (staged && outbox__stage(b->outbox, bus, rule, t, ev.topic, ev.topic_len) == 0)
+                    continue;
+                /* Out of memory: what is staged goes first, keeping the
+                 * order, and the rest of this event goes directly. */
+                outbox__flush(b->outbox, b);
+                direct = true;
             }
-            uint64_t ns = metrics__now_ns() - b->now_ns;
-            metrics__record(&b->latency, ns);
-            metrics__record(&bus->latency, ns);
+            outbox__deliver(b, bus, rule, t, &ev, metrics__now_ns());
         }
     }
 }

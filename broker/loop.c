@@ -24,6 +24,7 @@
 #include "handlers.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "plugin.h"
 #include "state.h"
 #include "target.h"
@@ -32,6 +33,18 @@
 /* Requests handled per wake-up before signals are looked at again: keeps
  * SIGTERM responsive under a flood while amortising zmq_poll. */
 #define BATCH 1024
+/* A burst's replies wait (after their deliveries) at most this many at a
+ * time, and its staged deliveries hold at most about this many bytes:
+ * beyond either the burst is flushed early. */
+#define MAX_PENDING_REPLIES 256
+#define MAX_OUTBOX_BYTES (4u << 20)
+
+/* A reply held until its burst's deliveries are handed over: the route
+ * frames as they came, then the body. */
+struct pending_reply {
+    zmq_msg_t parts[ZB_PROTO_MAX_ROUTE_FRAMES + 1];
+    int n;
+};
 
 void broker__log(const char *fmt, ...)
 {
@@ -179,6 +192,11 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
         zb_reply_error(b->reply, req.request_id ? &req : NULL, err.code, err.message);
         return;
     }
+    /* Only PutEvents leaves deliveries staged: anything else may close a
+     * target or drop a rule they point to, or report counters that must
+     * include them. */
+    if (req.action != ZB_ACTION_PUT_EVENTS)
+        broker__flush(b);
     handler_fn fn = handlers__for(req.action);
     if (zb_action_is_mutation(req.action) && b->persist
         && state__count(b->state) >= ZB_STATE_MAX_CHANGES) {
@@ -209,6 +227,33 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
     /* Saved or undone: only now may sockets no target names be closed. */
     if (zb_action_is_mutation(req.action) && !b->replaying)
         target_pub__sweep(b);
+    if (outbox__bytes(b->outbox) > MAX_OUTBOX_BYTES)
+        broker__flush(b);
+}
+
+void broker__flush(zb_broker_t *b)
+{
+    outbox__flush(b->outbox, b);
+}
+
+/* Sends the replies held for this burst, in the order their requests came. */
+static void s_send_replies(zb_broker_t *b)
+{
+    for (size_t r = 0; r < b->nreplies; r++) {
+        pending_reply_t *p = &b->replies[r];
+        for (int i = 0; i < p->n; i++)
+            if (zmq_msg_send(&p->parts[i], b->router, (i + 1 < p->n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT)
+                == -1)
+                zmq_msg_close(&p->parts[i]);
+    }
+    b->nreplies = 0;
+}
+
+/* Ends a burst: deliveries first, then the replies that acknowledge them. */
+static void s_flush_burst(zb_broker_t *b)
+{
+    broker__flush(b);
+    s_send_replies(b);
 }
 
 /* Reads one whole message from the router and answers it. Returns 0, or -1
@@ -247,11 +292,25 @@ static int s_serve_one(zb_broker_t *b)
     zmq_msg_t *body = &parts[n - 1];
     broker__handle(b, zmq_msg_data(body), zmq_msg_size(body));
     zmq_msg_close(body);
-    /* The route goes back as it came (identity, REQ's empty delimiter...). */
-    for (int i = 0; i < n - 1; i++)
-        if (zmq_msg_send(&parts[i], b->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
-            zmq_msg_close(&parts[i]);
-    zmq_send(b->router, b->reply->data, b->reply->len, ZMQ_DONTWAIT);
+    /* The route goes back as it came (identity, REQ's empty delimiter...),
+     * after this burst's deliveries. */
+    pending_reply_t *p = &b->replies[b->nreplies];
+    p->n = 0;
+    for (int i = 0; i < n - 1; i++) {
+        zmq_msg_init(&p->parts[p->n]);
+        zmq_msg_move(&p->parts[p->n++], &parts[i]);
+        zmq_msg_close(&parts[i]);
+    }
+    if (zmq_msg_init_size(&p->parts[p->n], b->reply->len) == 0) {
+        memcpy(zmq_msg_data(&p->parts[p->n]), b->reply->data, b->reply->len);
+        p->n++;
+        b->nreplies++;
+    } else {
+        for (int i = 0; i < p->n; i++) /* no memory for the reply: drop it */
+            zmq_msg_close(&p->parts[i]);
+    }
+    if (b->nreplies == MAX_PENDING_REPLIES)
+        s_flush_burst(b);
     return 0;
 }
 
@@ -262,6 +321,7 @@ static void s_serve_burst(zb_broker_t *b)
 {
     for (int i = 0; i < BATCH && s_serve_one(b) == 0; i++)
         ;
+    s_flush_burst(b);
 }
 
 /* ==== life cycle ============================================================== */
@@ -277,6 +337,7 @@ static void s_stamp_mtime(zb_broker_t *b)
 
 int broker__reload(zb_broker_t *b)
 {
+    broker__flush(b); /* staged deliveries point into the live registry */
     broker__log("reloading %s", b->config_path);
     s_stamp_mtime(b);
     zb_buf_t *errors = zb_buf_new(256);
@@ -336,6 +397,8 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
     b->entries = zb_buf_new(4096);
     b->env = zb_buf_new(4096);
     b->topic = zb_buf_new(256);
+    b->outbox = outbox__new();
+    b->replies = calloc(MAX_PENDING_REPLIES, sizeof *b->replies);
     b->mctx = zb_match_ctx_new();
     b->state = state__new(state_path ? state_path : cfg->state_file);
     if (serve) {
@@ -350,7 +413,8 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
         b->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     }
     b->zctx = zmq_ctx_new();
-    if (!b->config_path || !b->reply || !b->entries || !b->env || !b->topic || !b->mctx
+    if (!b->config_path || !b->reply || !b->entries || !b->env || !b->topic || !b->outbox
+        || !b->replies || !b->mctx
         || !b->state || !b->zctx || (serve && b->sigfd == -1)) {
         broker__log("cannot start: %s", strerror(errno ? errno : ENOMEM));
         goto fail;
@@ -408,8 +472,13 @@ void broker__destroy(zb_broker_t **self_p)
     zb_broker_t *b = *self_p;
     if (!b)
         return;
-    if (b->router)
+    /* Whatever was accepted is handed over before its targets close. */
+    if (b->outbox)
+        broker__flush(b);
+    if (b->router) {
+        s_send_replies(b);
         zmq_close(b->router);
+    }
     registry__destroy(b, &b->reg);
     plugin__unload_all(b);
     target_pub__cleanup(b);
@@ -424,6 +493,8 @@ void broker__destroy(zb_broker_t **self_p)
     zb_buf_destroy(&b->entries);
     zb_buf_destroy(&b->env);
     zb_buf_destroy(&b->topic);
+    outbox__destroy(&b->outbox);
+    free(b->replies);
     free(b->config_path);
     free(b);
     *self_p = NULL;

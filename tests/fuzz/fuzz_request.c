@@ -93,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s_start();
     }
     broker__handle(s_broker, data, size);
+    broker__flush(s_broker);
     /* The reply is always exactly one msgpack map. */
     zb_mpk_t c;
     uint32_t n;

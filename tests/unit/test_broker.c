@@ -95,6 +95,7 @@ static zb_proto_error_t s_err;
 static void s_send(zb_buf_t *req)
 {
     broker__handle(s_b, req->data, req->len);
+    broker__flush(s_b); /* as the event loop does before replying */
     assert_int_equal(zb_reply_decode(&s_reply, s_b->reply->data, s_b->reply->len, &s_err), 0);
 }
 
