@@ -9,11 +9,14 @@ from zmq.utils.monitor import recv_monitor_message
 from conftest import free_port, request  # noqa: F401  (re-exported)
 
 
-def subscriber(ctx, endpoint, topic=b""):
+def subscriber(ctx, endpoint, topic=b"", hwm=None):
     """A SUB socket connected to `endpoint`, subscribed to `topic`, and
-    known to be connected (so no event published after this is missed)."""
+    known to be connected (so no event published after this is missed).
+    `hwm`: its receive high-water mark (0: unbounded), else ZeroMQ's."""
     sub = ctx.socket(zmq.SUB)
     sub.setsockopt(zmq.LINGER, 0)
+    if hwm is not None:
+        sub.setsockopt(zmq.RCVHWM, hwm)
     sub.setsockopt(zmq.RCVTIMEO, 2000)
     mon = sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
     mon.setsockopt(zmq.RCVTIMEO, 5000)
