@@ -61,7 +61,7 @@ static bool s_utf8(const char *s, size_t len)
 
 /* Checks the detail map at the cursor and, on success, leaves the cursor
  * after it (on failure the cursor is somewhere inside). Short strings and
- * one-byte scalars, most of a detail, are decoded here; other items go
+ * fixed-size scalars, most of a detail, are decoded here; other items go
  * through zb_mpk_read. */
 static int s_check_detail(zb_mpk_t *cur)
 {
@@ -70,21 +70,31 @@ static int s_check_detail(zb_mpk_t *cur)
     uint32_t pairs;
     if (zb_mpk_read_map(&c, &pairs) == -1)
         return -1;
-    /* An explicit stack of "items left" per level: hostile nesting cannot
-     * exhaust the C stack. Map levels count keys and values separately;
-     * an even count left means a key comes next. */
-    uint64_t left[ZB_PROTO_MAX_DEPTH + 1];
+    /* An explicit stack of entries left per level (pairs for a map, items
+     * for an array): hostile nesting cannot exhaust the C stack. */
+    uint32_t left[ZB_PROTO_MAX_DEPTH + 1];
     bool is_map[ZB_PROTO_MAX_DEPTH + 1];
     int depth = 0;
-    left[0] = (uint64_t) pairs * 2;
+    left[0] = pairs;
     is_map[0] = true;
     while (depth >= 0) {
         if (left[depth] == 0) {
             depth--;
             continue;
         }
-        bool key = is_map[depth] && left[depth] % 2 == 0;
         left[depth]--;
+        if (is_map[depth]) {
+            /* The key: a UTF-8 string. */
+            if (c.p < c.end && (*c.p & 0xe0) == 0xa0) {
+                uint32_t n = *c.p & 0x1f;
+                if ((size_t) (c.end - c.p - 1) < n || !s_utf8((const char *) c.p + 1, n))
+                    return -1;
+                c.p += 1 + n;
+            }
+            else if (zb_mpk_read(&c, &it) == -1 || it.type != ZB_MPK_STR
+                     || !s_utf8((const char *) it.v.raw.ptr, it.v.raw.len))
+                return -1;
+        }
         if (c.p < c.end) {
             uint8_t b = *c.p;
             size_t avail = (size_t) (c.end - c.p);
@@ -104,30 +114,26 @@ static int s_check_detail(zb_mpk_t *cur)
                 c.p = str + n;
                 continue;
             }
-            if (!key) {
-                if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-                    c.p++;
-                    continue;
-                }
-                if (b >= 0xcc && b <= 0xd3) { /* integers: 1, 2, 4 or 8 bytes */
-                    size_t w = 1 + ((size_t) 1 << ((b - 0xcc) & 3));
-                    if (avail < w)
-                        return -1;
-                    c.p += w;
-                    continue;
-                }
-                if (b == 0xcb && avail >= 9) {
-                    /* A double is finite unless its 11 exponent bits are all set. */
-                    if ((c.p[1] & 0x7f) == 0x7f && (c.p[2] & 0xf0) == 0xf0)
-                        return -1;
-                    c.p += 9;
-                    continue;
-                }
+            if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+                c.p++;
+                continue;
+            }
+            if (b >= 0xcc && b <= 0xd3) { /* integers: 1, 2, 4 or 8 bytes */
+                size_t w = 1 + ((size_t) 1 << ((b - 0xcc) & 3));
+                if (avail < w)
+                    return -1;
+                c.p += w;
+                continue;
+            }
+            if (b == 0xcb && avail >= 9) {
+                /* A double is finite unless its 11 exponent bits are all set. */
+                if ((c.p[1] & 0x7f) == 0x7f && (c.p[2] & 0xf0) == 0xf0)
+                    return -1;
+                c.p += 9;
+                continue;
             }
         }
         if (zb_mpk_read(&c, &it) == -1)
-            return -1;
-        if (key && it.type != ZB_MPK_STR)
             return -1;
         switch (it.type) {
         case ZB_MPK_STR:
@@ -147,7 +153,7 @@ static int s_check_detail(zb_mpk_t *cur)
                 return -1;
             depth++;
             is_map[depth] = it.type == ZB_MPK_MAP;
-            left[depth] = is_map[depth] ? (uint64_t) it.v.count * 2 : it.v.count;
+            left[depth] = it.v.count;
             break;
         default:
             break;
@@ -229,7 +235,7 @@ static int s_read_entry(zb_mpk_t *c, entry_fields_t *e, bool *detail_ok)
         int f = s_field_of(key, klen);
         if (f == F_DETAIL) {
             zb_mpk_t probe = *c;
-            *detail_ok = zb_mpk_peek(c) == ZB_MPK_MAP && s_check_detail(&probe) == 0;
+            *detail_ok = s_check_detail(&probe) == 0; /* -1 for anything but a map */
             if (*detail_ok)
                 *c = probe;
             else
@@ -354,7 +360,8 @@ static int s_detail(zb_buf_t *env, const entry_fields_t *e, bool checked, zb_pro
     uint32_t val_len = e->len[F_DETAIL];
     zb_mpk_t c;
     zb_mpk_init(&c, val, val_len);
-    int type = zb_mpk_peek(&c);
+    /* Checked in s_read_entry means a valid map: no need to look again. */
+    int type = checked ? ZB_MPK_MAP : zb_mpk_peek(&c);
     if (type == ZB_MPK_MAP) {
         if (!checked && ingest__check_detail(val, val_len) == -1)
             goto malformed;
