@@ -5,6 +5,15 @@
 
 #include <string.h>
 
+/* The readers below decode their common forms inline and leave the rest
+ * to a general path kept out of line, so the fast path needs no stack
+ * frame (they run for every key and most values of every event). */
+#if defined(__GNUC__)
+#define S_COLD __attribute__((noinline, cold))
+#else
+#define S_COLD
+#endif
+
 void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len)
 {
     self->start = buf;
@@ -293,6 +302,16 @@ int zb_mpk_read_float(zb_mpk_t *self, double *value)
     return 0;
 }
 
+static S_COLD int s_read_str_general(zb_mpk_t *self, const char **str, uint32_t *len)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, ZB_MPK_STR, &it) != 0)
+        return -1;
+    *str = (const char *) it.v.raw.ptr;
+    *len = it.v.raw.len;
+    return 0;
+}
+
 int zb_mpk_read_str(zb_mpk_t *self, const char **str, uint32_t *len)
 {
     /* Keys and most values are fixstr: decoded here without the general
@@ -307,12 +326,7 @@ int zb_mpk_read_str(zb_mpk_t *self, const char **str, uint32_t *len)
         self->p = p + 1 + n;
         return 0;
     }
-    zb_mpk_item_t it;
-    if (s_read_type(self, ZB_MPK_STR, &it) != 0)
-        return -1;
-    *str = (const char *) it.v.raw.ptr;
-    *len = it.v.raw.len;
-    return 0;
+    return s_read_str_general(self, str, len);
 }
 
 int zb_mpk_read_bin(zb_mpk_t *self, const uint8_t **bytes, uint32_t *len)
@@ -325,17 +339,22 @@ int zb_mpk_read_bin(zb_mpk_t *self, const uint8_t **bytes, uint32_t *len)
     return 0;
 }
 
+static S_COLD int s_read_count_general(zb_mpk_t *self, zb_mpk_type_t want, uint32_t *count)
+{
+    zb_mpk_item_t it;
+    if (s_read_type(self, want, &it) != 0)
+        return -1;
+    *count = it.v.count;
+    return 0;
+}
+
 int zb_mpk_read_array(zb_mpk_t *self, uint32_t *count)
 {
     if (self->p < self->end && (*self->p & 0xf0) == 0x90) {
         *count = *self->p++ & 0x0f;
         return 0;
     }
-    zb_mpk_item_t it;
-    if (s_read_type(self, ZB_MPK_ARRAY, &it) != 0)
-        return -1;
-    *count = it.v.count;
-    return 0;
+    return s_read_count_general(self, ZB_MPK_ARRAY, count);
 }
 
 int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
@@ -344,20 +363,9 @@ int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
         *count = *self->p++ & 0x0f;
         return 0;
     }
-    zb_mpk_item_t it;
-    if (s_read_type(self, ZB_MPK_MAP, &it) != 0)
-        return -1;
-    *count = it.v.count;
-    return 0;
+    return s_read_count_general(self, ZB_MPK_MAP, count);
 }
 
-/* Iterative skip: `pending[d]` counts the items still to read at depth d.
- * A map of n pairs contributes 2n items. Counts are 64-bit so 2 * 2^32-1
- * cannot overflow; every item needs at least one byte, so a huge count in a
- * short buffer fails on the first missing byte. Headers are decoded here
- * rather than through s_decode: every request is walked once this way
- * (zb_map_decode) and skipped values are walked again, so it is on the hot
- * path, and a skip needs only lengths, not values. */
 /* Whole size of an item whose first byte tells it: positive fixints,
  * negative fixints, nil, bools, numbers, fixstr, fixext and the empty
  * containers; 0 for the others (containers with items, str/bin/ext with a
@@ -381,27 +389,17 @@ static const uint8_t s_item_size[256] = {
      1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0xf0 */
 };
 
-int zb_mpk_skip(zb_mpk_t *self, int max_depth)
+/* zb_mpk_skip for containers and length-prefixed items. Iterative:
+ * `pending[d]` counts the items still to read at depth d. A map of n pairs
+ * contributes 2n items. Counts are 64-bit so 2 * 2^32-1 cannot overflow;
+ * every item needs at least one byte, so a huge count in a short buffer
+ * fails on the first missing byte. Headers are decoded here rather than
+ * through s_decode: every request is walked once this way (zb_map_decode),
+ * and a skip needs only lengths, not values. */
+static S_COLD int s_skip_general(zb_mpk_t *self, int max_depth)
 {
     uint64_t pending[ZB_MPK_MAX_DEPTH + 1];
-    if (max_depth > ZB_MPK_MAX_DEPTH)
-        max_depth = ZB_MPK_MAX_DEPTH;
-    if (max_depth < 0)
-        return -1;
     const uint8_t *p = self->p, *end = self->end;
-    /* Most skipped values are one scalar, a string or an empty container:
-     * their whole size is known from one or two bytes. */
-    if (p < end) {
-        size_t size = s_item_size[*p];
-        if (!size && *p == 0xd9 && end - p >= 2)
-            size = 2 + (size_t) p[1];
-        if (size) {
-            if ((size_t) (end - p) < size)
-                return -1;
-            self->p = p + size;
-            return 0;
-        }
-    }
     int depth = 0;
     pending[0] = 1;
     while (depth >= 0) {
@@ -459,6 +457,29 @@ int zb_mpk_skip(zb_mpk_t *self, int max_depth)
     }
     self->p = p;
     return 0;
+}
+
+int zb_mpk_skip(zb_mpk_t *self, int max_depth)
+{
+    if (max_depth > ZB_MPK_MAX_DEPTH)
+        max_depth = ZB_MPK_MAX_DEPTH;
+    if (max_depth < 0)
+        return -1;
+    const uint8_t *p = self->p, *end = self->end;
+    /* Most skipped values are one scalar, a string or an empty container:
+     * their whole size is known from one or two bytes. */
+    if (p < end) {
+        size_t size = s_item_size[*p];
+        if (!size && *p == 0xd9 && end - p >= 2)
+            size = 2 + (size_t) p[1];
+        if (size) {
+            if ((size_t) (end - p) < size)
+                return -1;
+            self->p = p + size;
+            return 0;
+        }
+    }
+    return s_skip_general(self, max_depth);
 }
 
 /* ---- writers -------------------------------------------------------------- */
