@@ -59,11 +59,47 @@ static bool s_utf8(const char *s, size_t len)
     return true;
 }
 
-/* Checks the detail map at the cursor and, on success, leaves the cursor
- * after it (on failure the cursor is somewhere inside). Short strings and
- * fixed-size scalars, most of a detail, are decoded here; other items go
- * through zb_mpk_read. */
-static int s_check_detail(zb_mpk_t *cur)
+/* The high bits of s[0..n): nonzero when a byte is not ASCII. Bytes
+ * after the string up to `end` may be loaded but are masked out, so a
+ * short string costs one load. */
+static inline uint64_t s_high_bits(const uint8_t *s, size_t n, const uint8_t *end)
+{
+    static const uint8_t keep[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint64_t acc = 0, w, mask;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    if (i < n) {
+        if ((size_t) (end - (s + i)) >= 8) {
+            memcpy(&w, s + i, 8);
+            memcpy(&mask, keep + 8 - (n - i), 8); /* n - i bytes of 0xff first */
+            acc |= w & mask;
+        }
+        else
+            for (; i < n; i++)
+                acc |= s[i];
+    }
+    return acc & 0x8080808080808080ull;
+}
+
+/* A string's bytes in the Detail walk: checked as UTF-8 at once when
+ * `high` is NULL, else only their high bits collected in *high. */
+static inline bool s_text(const uint8_t *s, size_t n, const uint8_t *end, uint64_t *high)
+{
+    if (!high)
+        return s_utf8((const char *) s, n);
+    *high |= s_high_bits(s, n, end);
+    return true;
+}
+
+/* Walks the detail map at the cursor, checking everything but, when
+ * `high` is not NULL, the strings' UTF-8 (see s_check_detail); on
+ * success leaves the cursor after it (on failure the cursor is somewhere
+ * inside). Short strings and fixed-size scalars, most of a detail, are
+ * decoded here; other items go through zb_mpk_read. */
+static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
 {
     zb_mpk_t c = *cur;
     zb_mpk_item_t it;
@@ -87,12 +123,12 @@ static int s_check_detail(zb_mpk_t *cur)
             /* The key: a UTF-8 string. */
             if (c.p < c.end && (*c.p & 0xe0) == 0xa0) {
                 uint32_t n = *c.p & 0x1f;
-                if ((size_t) (c.end - c.p - 1) < n || !s_utf8((const char *) c.p + 1, n))
+                if ((size_t) (c.end - c.p - 1) < n || !s_text(c.p + 1, n, c.end, high))
                     return -1;
                 c.p += 1 + n;
             }
             else if (zb_mpk_read(&c, &it) == -1 || it.type != ZB_MPK_STR
-                     || !s_utf8((const char *) it.v.raw.ptr, it.v.raw.len))
+                     || !s_text(it.v.raw.ptr, it.v.raw.len, c.end, high))
                 return -1;
         }
         if (c.p < c.end) {
@@ -109,7 +145,7 @@ static int s_check_detail(zb_mpk_t *cur)
                 str = c.p + 2;
             }
             if (str) {
-                if ((size_t) (c.end - str) < n || !s_utf8((const char *) str, n))
+                if ((size_t) (c.end - str) < n || !s_text(str, n, c.end, high))
                     return -1;
                 c.p = str + n;
                 continue;
@@ -137,7 +173,7 @@ static int s_check_detail(zb_mpk_t *cur)
             return -1;
         switch (it.type) {
         case ZB_MPK_STR:
-            if (!s_utf8((const char *) it.v.raw.ptr, it.v.raw.len))
+            if (!s_text(it.v.raw.ptr, it.v.raw.len, c.end, high))
                 return -1;
             break;
         case ZB_MPK_FLOAT:
@@ -158,6 +194,26 @@ static int s_check_detail(zb_mpk_t *cur)
         default:
             break;
         }
+    }
+    *cur = c;
+    return 0;
+}
+
+/* Checks the detail map at the cursor and, on success, leaves the cursor
+ * after it (on failure the cursor is somewhere inside). Details are
+ * mostly ASCII: the first walk only collects the strings' high bits, and
+ * only a detail with some non-ASCII text is walked again to check it as
+ * UTF-8. */
+static int s_check_detail(zb_mpk_t *cur)
+{
+    zb_mpk_t c = *cur;
+    uint64_t high = 0;
+    if (s_walk_detail(&c, &high) == -1)
+        return -1;
+    if (high) {
+        c = *cur;
+        if (s_walk_detail(&c, NULL) == -1)
+            return -1;
     }
     *cur = c;
     return 0;
