@@ -216,6 +216,15 @@ static void detail_check_accepts_json_shaped_maps_only(void **state)
     assert_int_equal(ingest__check_detail(bad_utf8, sizeof bad_utf8), -1);
     assert_int_equal(ingest__check_detail(nan, sizeof nan), -1);
     assert_int_equal(ingest__check_detail(array, sizeof array), -1);
+    /* UTF-8 in keys and values, short and long, valid or not */
+    const uint8_t utf8_ok[] = { 0x81, 0xa2, 0xc3, 0xa9, 0xac, 'a', 'b', 'c', 'd', 'e', 'f',
+                                'g', 'h', 'i', 0xe2, 0x82, 0xac };
+    const uint8_t utf8_bad_tail[] = { 0x81, 0xa1, 'k', 0xab, 'a', 'b', 'c', 'd', 'e', 'f',
+                                      'g', 'h', 'i', 'j', 0xc3 };
+    const uint8_t utf8_bad_key[] = { 0x81, 0xa2, 'k', 0x80, 0xc0 };
+    assert_int_equal(ingest__check_detail(utf8_ok, sizeof utf8_ok), 0);
+    assert_int_equal(ingest__check_detail(utf8_bad_tail, sizeof utf8_bad_tail), -1);
+    assert_int_equal(ingest__check_detail(utf8_bad_key, sizeof utf8_bad_key), -1);
     uint8_t deep[200];
     for (int i = 0; i < 199; i++)
         deep[i] = i % 2 ? 0x91 : 0x81;
