@@ -157,11 +157,9 @@ const zb_field_t *zb_map_get(const zb_map_t *m, const char *key)
 static int s_field_cursor(const zb_map_t *m, const char *key, zb_mpk_t *c)
 {
     const zb_field_t *f = zb_map_get(m, key);
-    if (!f)
+    if (!f || (f->val_len > 0 && f->val[0] == 0xc0)) /* 0xc0: nil */
         return 1;
     zb_mpk_init(c, f->val, f->val_len);
-    if (zb_mpk_peek(c) == ZB_MPK_NIL)
-        return 1;
     return 0;
 }
 
@@ -483,15 +481,22 @@ void zb_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1])
     b[8] = (uint8_t) (0x80 | ((r >> 56) & 0x3f));
     for (int i = 9; i < 16; i++)
         b[i] = (uint8_t) (r >> (8 * (15 - i)));
-    static const char hex[] = "0123456789abcdef";
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        *o++ = hex[b[i] >> 4];
-        *o++ = hex[b[i] & 15];
-    }
-    *o = '\0';
+    /* Two hex digits per byte from a table, each to its fixed place in
+     * 8-4-4-4-12 (this runs once per event). */
+    static const char hex2[513] =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+    static const uint8_t at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
+    for (int i = 0; i < 16; i++)
+        memcpy(out + at[i], hex2 + 2 * b[i], 2);
+    out[8] = out[13] = out[18] = out[23] = '-';
+    out[ZB_UUID_LEN] = '\0';
 }
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
