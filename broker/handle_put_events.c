@@ -65,8 +65,11 @@ int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
     }
     b->entries_count += n;
     b->failed_entries += failed;
-    if (zb_reply_begin(reply, req, 2) == -1 || zb_put_cstr(reply, "FailedEntryCount") == -1
-        || zb_mpk_put_uint(reply, failed) == -1 || zb_put_cstr(reply, "Entries") == -1
+    static const char k_failed[] = "\xb0" "FailedEntryCount", k_entries[] = "\xa7" "Entries";
+    if (zb_reply_begin(reply, req, 2) == -1
+        || zb_buf_append(reply, k_failed, sizeof k_failed - 1) == -1
+        || zb_mpk_put_uint(reply, failed) == -1
+        || zb_buf_append(reply, k_entries, sizeof k_entries - 1) == -1
         || zb_mpk_put_array(reply, n) == -1
         || zb_buf_append(reply, b->entries->data, b->entries->len) == -1)
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");

@@ -242,20 +242,28 @@ typedef struct entry_fields {
     uint32_t len[F_COUNT_];
 } entry_fields_t;
 
-/* The field a key names, or -1. */
+/* The field a key names, or -1. Compared with constant lengths, so the
+ * compiler inlines each comparison. */
 static int s_field_of(const char *key, uint32_t klen)
 {
-    int f;
     switch (klen) {
-    case 4: f = F_TIME; break;
-    case 6: f = key[0] == 'S' ? F_SOURCE : F_DETAIL; break;
-    case 9: f = F_RESOURCES; break;
-    case 10: f = F_DETAIL_TYPE; break;
-    case 11: f = F_TRACE; break;
-    case 12: f = F_BUS; break;
-    default: return -1;
+    case 4:
+        return memcmp(key, "Time", 4) == 0 ? F_TIME : -1;
+    case 6:
+        return memcmp(key, "Source", 6) == 0   ? F_SOURCE
+               : memcmp(key, "Detail", 6) == 0 ? F_DETAIL
+                                               : -1;
+    case 9:
+        return memcmp(key, "Resources", 9) == 0 ? F_RESOURCES : -1;
+    case 10:
+        return memcmp(key, "DetailType", 10) == 0 ? F_DETAIL_TYPE : -1;
+    case 11:
+        return memcmp(key, "TraceHeader", 11) == 0 ? F_TRACE : -1;
+    case 12:
+        return memcmp(key, "EventBusName", 12) == 0 ? F_BUS : -1;
+    default:
+        return -1;
     }
-    return memcmp(key, s_field_names[f], klen) == 0 ? f : -1;
 }
 
 /* Reads one entry map at the cursor into *e in a single pass, leaving the
