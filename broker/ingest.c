@@ -337,8 +337,15 @@ static int s_field_str(const entry_fields_t *e, int f, const char **s, uint32_t 
 {
     if (!s_present(e, f))
         return 1;
+    const uint8_t *v = e->val[f];
+    if ((v[0] & 0xe0) == 0xa0) {
+        /* A fixstr: the value is exactly its header and bytes. */
+        *s = (const char *) v + 1;
+        *len = v[0] & 0x1f;
+        return 0;
+    }
     zb_mpk_t c;
-    zb_mpk_init(&c, e->val[f], e->len[f]);
+    zb_mpk_init(&c, v, e->len[f]);
     return zb_mpk_read_str(&c, s, len) == 0 ? 0 : -1;
 }
 
