@@ -573,7 +573,11 @@ void mt_uninstall(zb_matcher_t *m, uint32_t slot)
             if (cid == MT_NONE)
                 continue;
             mt_cond_t *c = COND(m, cid);
-            const mt_leaf_t *leaf = &pat->leaves[i];
+            if (--c->refs > 0)
+                continue; /* other rules' leaves still use it */
+            /* The alternatives installed are those of the leaf the
+             * condition was made from, maybe another rule's. */
+            const mt_leaf_t *leaf = &c->pat->leaves[c->leaf];
             for (uint32_t k = 0; k < c->n_installed; k++)
                 s_alt_uninstall(m, c->state, cid, &leaf->alts[k]);
             if (c->absent_ok)
@@ -581,6 +585,7 @@ void mt_uninstall(zb_matcher_t *m, uint32_t slot)
             mt_state_refresh(STATE(m, c->state));
             uint32_t st = c->state;
             free(c->subs);
+            mt_pattern_unref(m, &c->pat);
             mt_table_release(&m->conds, cid);
             s_state_unref(m, st);
         }
@@ -589,6 +594,120 @@ void mt_uninstall(zb_matcher_t *m, uint32_t slot)
     free(r->subs);
     r->conds = NULL;
     r->subs = NULL;
+}
+
+static bool s_bytes_eq(const char *a, uint32_t alen, const char *b, uint32_t blen)
+{
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* Whether two alternatives match exactly the same values: every field
+ * matching reads, not the derived ones (compiled globs, install ids). */
+static bool s_alt_eq(const mt_alt_t *a, const mt_alt_t *b)
+{
+    if (a->kind != b->kind || a->tag != b->tag)
+        return false;
+    switch (a->kind) {
+    case MT_K_HASHED:
+        return s_bytes_eq(a->bytes, a->len, b->bytes, b->len) && (a->tag != MT_TAG_CIDR || a->bits == b->bits);
+    case MT_K_WILDCARD:
+        return s_bytes_eq(a->bytes, a->len, b->bytes, b->len);
+    case MT_K_RANGE:
+        return a->has_lo == b->has_lo && a->has_hi == b->has_hi && a->lo_incl == b->lo_incl &&
+               a->hi_incl == b->hi_incl && (!a->has_lo || a->lo == b->lo) && (!a->has_hi || a->hi == b->hi);
+    case MT_K_EXISTS_TRUE:
+    case MT_K_EXISTS_FALSE:
+        return true;
+    default: /* anything-but: the excluded values, in order */
+        if (a->n_list != b->n_list || !a->list != !b->list || !a->nums != !b->nums || !a->shape != !b->shape)
+            return false;
+        for (uint32_t k = 0; k < a->n_list; k++) {
+            if (a->list && !s_bytes_eq(a->list[k], a->list_len ? a->list_len[k] : 0, b->list[k],
+                                       b->list_len ? b->list_len[k] : 0))
+                return false;
+            if (a->nums && a->nums[k] != b->nums[k])
+                return false;
+            if (a->shape && a->shape[k] != b->shape[k])
+                return false;
+        }
+        return true;
+    }
+}
+
+static bool s_leaf_eq(const mt_leaf_t *a, const mt_leaf_t *b)
+{
+    if (a->absent_ok != b->absent_ok || a->has_positive != b->has_positive || a->n_alts != b->n_alts)
+        return false;
+    for (uint32_t i = 0; i < a->n_alts; i++)
+        if (!s_alt_eq(&a->alts[i], &b->alts[i]))
+            return false;
+    return true;
+}
+
+/* An installed condition at state st made from a leaf equal to `leaf`, or
+ * MT_NONE. Only leaves with a hashed alternative are shared (exact values,
+ * prefixes, suffixes, numbers, CIDR...: what many rules name alike, such
+ * as one "source"); the candidates are the conditions keyed under the
+ * least shared of those values, so no index of its own is needed. */
+static uint32_t s_shared_cond(const zb_matcher_t *m, uint32_t st, const mt_leaf_t *leaf)
+{
+    const mt_hentry_t *best = NULL;
+    for (uint32_t i = 0; i < leaf->n_alts; i++) {
+        const mt_alt_t *a = &leaf->alts[i];
+        if (a->kind != MT_K_HASHED)
+            continue;
+        const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, a->tag, a->bytes, a->len), st, a->tag, a->bytes,
+                                            a->len);
+        if (!e)
+            return MT_NONE; /* no installed leaf has this value */
+        if (!best || e->n_vals < best->n_vals)
+            best = e;
+    }
+    for (uint32_t k = 0; best && k < best->n_vals; k++) {
+        const mt_cond_t *c = COND(m, best->vals[k]);
+        if (c->in_use && c->n_installed == c->pat->leaves[c->leaf].n_alts &&
+            s_leaf_eq(leaf, &c->pat->leaves[c->leaf]))
+            return best->vals[k];
+    }
+    return MT_NONE;
+}
+
+/* How often a condition is likely to be hit, to pick a subrule's trigger
+ * (the smaller the rarer). Rules say nothing about the events to come, so
+ * this is what their shapes suggest: the rules sharing the condition, and
+ * for an exact value (or prefix, suffix, CIDR...) the other conditions
+ * keyed under it, since a value many rules name (a shared "source") is
+ * one many events carry; wildcards
+ * and ranges count as somewhat common; exists and anything-but fire on
+ * almost every value. A condition's alternatives add up. The choice only
+ * decides which subrules are looked at: a stale or poor one costs time,
+ * never a wrong result. */
+static uint64_t s_cond_score(const zb_matcher_t *m, const mt_cond_t *c)
+{
+    uint32_t st = c->state;
+    const mt_leaf_t *leaf = &c->pat->leaves[c->leaf];
+    uint64_t score = c->refs;
+    for (uint32_t i = 0; i < leaf->n_alts; i++) {
+        const mt_alt_t *a = &leaf->alts[i];
+        switch (a->kind) {
+        case MT_K_HASHED: {
+            const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, a->tag, a->bytes, a->len), st, a->tag,
+                                                a->bytes, a->len);
+            score += e ? e->n_vals - 1 : 0; /* other conditions on the same value */
+            break;
+        }
+        case MT_K_WILDCARD:
+        case MT_K_RANGE:
+            score += 64;
+            break;
+        case MT_K_EXISTS_FALSE:
+            break;
+        default: /* exists:true, anything-but */
+            score += 1u << 20;
+            break;
+        }
+    }
+    return score;
 }
 
 /* Installs rule `slot`'s compiled pattern: one condition per leaf (on the
@@ -628,7 +747,14 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
             }
             st = next;
         }
-        uint32_t cid = mt_table_alloc(&m->conds);
+        /* The same leaf at the same state shares its condition. */
+        uint32_t cid = s_shared_cond(m, st, leaf);
+        if (cid != MT_NONE) {
+            conds[i] = cid;
+            COND(m, cid)->refs++;
+            continue;
+        }
+        cid = mt_table_alloc(&m->conds);
         if (cid == MT_NONE) {
             if (STATE(m, st)->refs == 0) {
                 STATE(m, st)->refs = 1;
@@ -639,7 +765,10 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
         mt_cond_t *c = COND(m, cid);
         c->in_use = true;
         c->state = st;
-        c->rule = slot;
+        c->refs = 1;
+        c->pat = pat;
+        pat->refs++;
+        c->leaf = i;
         c->absent_ok = leaf->absent_ok;
         c->has_positive = leaf->has_positive;
         STATE(m, st)->refs++;
@@ -685,13 +814,20 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
         sub->n_conds = k;
         for (uint32_t q = 0; k > 1 && q < k; q++)
             COND(m, sub->conds[q])->positions = true;
-        for (uint32_t q = 0; q < k; q++) {
-            mt_cond_t *c = COND(m, sub->conds[q]);
-            bool dup = false;
-            for (uint32_t z = 0; z < c->n_subs; z++)
-                dup |= c->subs[z] == sid;
-            if (dup)
-                continue;
+        if (sub->n_req > 0) {
+            /* A subrule holds only if every required condition is hit, so
+             * it is looked at only when its trigger is: the one least
+             * likely to be hit. */
+            uint32_t best = 0;
+            uint64_t best_score = UINT64_MAX;
+            for (uint32_t q = 0; q < sub->n_req; q++) {
+                uint64_t score = s_cond_score(m, COND(m, sub->conds[q]));
+                if (score <= best_score) { /* ties: the later leaf, usually deeper in detail */
+                    best_score = score;
+                    best = q;
+                }
+            }
+            mt_cond_t *c = COND(m, sub->conds[best]);
             if (mt_grow((void **) &c->subs, &c->cap_subs, c->n_subs + 1, sizeof *c->subs) != 0)
                 goto fail;
             c->subs[c->n_subs++] = sid;

@@ -175,6 +175,8 @@ typedef struct mt_leaf {
 
 /* A parsed, validated pattern: leaves and the $or expansion over them. */
 typedef struct mt_pattern {
+    uint32_t refs;         /* owners in a matcher: its rule, and every
+                            * condition installed from one of its leaves */
     mt_leaf_t *leaves;
     uint32_t n_leaves;
     uint32_t **conjs;      /* each: leaf indexes of one AND */
@@ -305,7 +307,13 @@ typedef struct mt_cond {
      * matters; otherwise the first hit of an event is enough. */
     bool positions;
     uint32_t state;
-    uint32_t rule;         /* slot of the owning rule */
+    /* Rules whose patterns have this very leaf (same path, same
+     * alternatives) share the condition: a value they all name is one hit,
+     * not one per rule. */
+    uint32_t refs;         /* leaves of installed rules using it */
+    mt_pattern_t *pat;     /* the pattern whose leaf was installed (a
+                            * reference: it outlives its rule if need be) */
+    uint32_t leaf;         /* that leaf's index in pat */
     uint32_t n_installed;  /* alternatives installed so far */
     uint32_t *subs;        /* subrules using this condition */
     uint32_t n_subs, cap_subs;

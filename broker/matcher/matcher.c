@@ -43,7 +43,12 @@ void zb_matcher_destroy(zb_matcher_t **self_p)
             continue;
         free(r->conds);
         free(r->subs);
-        mt_pattern_free(&r->pat);
+        mt_pattern_unref(m, &r->pat);
+    }
+    for (uint32_t i = 0; i < m->conds.n; i++) {
+        mt_cond_t *c = MT_AT(m->conds, mt_cond_t, i);
+        if (c->in_use)
+            mt_pattern_unref(m, &c->pat);
     }
     for (uint32_t i = 0; i < m->states.n; i++) {
         mt_state_t *s = STATE(m, i);
@@ -82,9 +87,18 @@ static void s_drop(zb_matcher_t *m, uint32_t slot)
     memcpy(key, &r->id, 8);
     mt_uninstall(m, slot);
     mt_hmap_remove(&m->ids, MT_NONE, MT_TAG_RULE, key, 8, slot);
-    m->pattern_bytes -= mt_pattern_bytes(r->pat);
-    mt_pattern_free(&r->pat);
+    mt_pattern_unref(m, &r->pat);
     mt_table_release(&m->rules, slot);
+}
+
+void mt_pattern_unref(zb_matcher_t *m, mt_pattern_t **pat_p)
+{
+    mt_pattern_t *p = *pat_p;
+    *pat_p = NULL;
+    if (!p || --p->refs > 0)
+        return;
+    m->pattern_bytes -= mt_pattern_bytes(p);
+    mt_pattern_free(&p);
 }
 
 static void s_clear_err(zb_matcher_error_t *err)
@@ -130,8 +144,10 @@ static int s_add(zb_matcher_t *self, uint64_t rule_id, mt_pattern_t *pat, zb_mat
     r->in_use = true;
     r->id = rule_id;
     r->pat = pat;
+    pat->refs = 1;
+    self->pattern_bytes += mt_pattern_bytes(pat);
     if (mt_install(self, slot) != 0) {
-        mt_pattern_free(&RULE(self, slot)->pat);
+        mt_pattern_unref(self, &RULE(self, slot)->pat);
         mt_table_release(&self->rules, slot);
         return mt_pattern_error(err, "", -1, "out of memory");
     }
@@ -146,11 +162,10 @@ static int s_add(zb_matcher_t *self, uint64_t rule_id, mt_pattern_t *pat, zb_mat
     }
     if (mt_hmap_add(&self->ids, MT_NONE, MT_TAG_RULE, key, 8, slot) != 0) {
         mt_uninstall(self, slot);
-        mt_pattern_free(&RULE(self, slot)->pat);
+        mt_pattern_unref(self, &RULE(self, slot)->pat);
         mt_table_release(&self->rules, slot);
         return mt_pattern_error(err, "", -1, "out of memory");
     }
-    self->pattern_bytes += mt_pattern_bytes(RULE(self, slot)->pat);
     self->n_rules++;
     return 0;
 }
@@ -192,6 +207,7 @@ size_t zb_matcher_memory(const zb_matcher_t *self)
         b += (s->pfx.cap + s->sfx.cap + s->pfx_eic.cap + s->sfx_eic.cap + s->cidr.cap + s->ab_pfx.cap +
               s->ab_sfx.cap + s->wc_pfx.cap + s->wc_sfx.cap) * sizeof(mt_lenent_t);
         b += (size_t) (s->cap_ab_str + s->cap_ab_num) * sizeof(mt_abref_t);
+        b += s->wc_gram_cnt ? MT_GRAM_BUCKETS * sizeof *s->wc_gram_cnt : 0;
     }
     for (uint32_t i = 0; i < m->conds.n; i++)
         b += MT_AT(m->conds, mt_cond_t, i)->cap_subs * sizeof(uint32_t);

@@ -103,6 +103,9 @@ mt_pattern_t *mt_pattern_compile(const zb_json_t *root, zb_matcher_error_t *err)
 mt_pattern_t *mt_pattern_from_input(zb_matcher_format_t format, const void *pattern, size_t len,
                                     zb_matcher_error_t *err);
 void mt_pattern_free(mt_pattern_t **pat_p);
+/* Drops one matcher reference (pat->refs); the last frees the pattern and
+ * takes its bytes off m->pattern_bytes. *pat_p becomes NULL. */
+void mt_pattern_unref(zb_matcher_t *m, mt_pattern_t **pat_p);
 size_t mt_pattern_bytes(const mt_pattern_t *pat);
 
 /* ---- automaton.c ----------------------------------------------------------------- */

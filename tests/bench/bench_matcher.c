@@ -12,7 +12,8 @@
  * Then EXACT scaling with 1 / 100 / 10,000 / 100,000 rules: throughput,
  * time to add the rules, and heap bytes per rule; then ANYTHING_BUT and
  * WILDCARD (inner star) scaling with 1 / 100 / 10,000 rules as ratios to
- * the 1-rule figure.
+ * the 1-rule figure, and the same for wildcards open at both ends and for
+ * rules that all share one value (told apart by another).
  *
  * Figures, not a timed test: see README.md.
  */
@@ -160,15 +161,33 @@ static double s_best(const zb_matcher_t *m, zb_match_ctx_t *ctx, const s_events_
     return best;
 }
 
+/* The rule shapes of the scaling figures. */
+typedef enum {
+    S_ANYTHING_BUT, /* an anything-but list of ten values */
+    S_INNER_STAR,   /* a wildcard with an inner star: "0001*01" */
+    S_CONTAINS,     /* a wildcard open at both ends: "*001*" */
+    S_SHARED,       /* a value every rule shares (and every event has) plus
+                     * one of its own: rules with one "source", told apart
+                     * by "detail-type" */
+} s_shape_t;
+
 /* Rule i of n for a scaling figure over the sorted distinct MAPBLKLOT
- * values: an anything-but list of ten of them, or a wildcard with an
- * inner star made from one of them ("0001*01"). */
-static int s_scaling_rule(char *out, size_t cap, bool wildcard, char **vals, size_t nd, size_t i, size_t n)
+ * values. */
+static int s_scaling_rule(char *out, size_t cap, s_shape_t shape, char **vals, size_t nd, size_t i, size_t n)
 {
     const char *v = vals[i * nd / n];
-    if (wildcard)
+    switch (shape) {
+    case S_INNER_STAR:
         return snprintf(out, cap, "{\"properties\":{\"MAPBLKLOT\":[{\"wildcard\":\"%.4s*%s\"}]}}", v,
                         strlen(v) > 4 ? v + 4 : "");
+    case S_CONTAINS:
+        return snprintf(out, cap, "{\"properties\":{\"MAPBLKLOT\":[{\"wildcard\":\"*%s*\"}]}}",
+                        strlen(v) > 1 ? v + 1 : v);
+    case S_SHARED:
+        return snprintf(out, cap, "{\"type\":[\"Feature\"],\"properties\":{\"MAPBLKLOT\":[\"%s\"]}}", v);
+    case S_ANYTHING_BUT:
+        break;
+    }
     int o = snprintf(out, cap, "{\"properties\":{\"MAPBLKLOT\":[{\"anything-but\":[");
     for (size_t k = 0; k < 10; k++)
         o += snprintf(out + o, cap - (size_t) o, "%s\"%s\"", k ? "," : "", vals[(i * nd / n + k) % nd]);
@@ -177,7 +196,7 @@ static int s_scaling_rule(char *out, size_t cap, bool wildcard, char **vals, siz
 
 /* Throughput with 1 / 100 / 10,000 rules of one kind, as ratios to the
  * 1-rule figure (JSON input, the first `limit` events). */
-static int s_scaling_figure(const char *title, bool wildcard, zb_match_ctx_t *ctx, const s_events_t *all,
+static int s_scaling_figure(const char *title, s_shape_t shape, zb_match_ctx_t *ctx, const s_events_t *all,
                             size_t limit, char **vals, size_t nd, int runs)
 {
     s_events_t ev = *all;
@@ -192,7 +211,7 @@ static int s_scaling_figure(const char *title, bool wildcard, zb_match_ctx_t *ct
         zb_matcher_t *m = zb_matcher_new();
         for (size_t i = 0; i < n; i++) {
             char pat[1024];
-            int pl = s_scaling_rule(pat, sizeof pat, wildcard, vals, nd, i, n);
+            int pl = s_scaling_rule(pat, sizeof pat, shape, vals, nd, i, n);
             zb_matcher_error_t err;
             if (zb_matcher_add(m, i, ZB_FORMAT_JSON, pat, (size_t) pl, &err) != 0) {
                 fprintf(stderr, "%s: %s\n", pat, err.message);
@@ -374,8 +393,13 @@ int main(int argc, char **argv)
             fflush(stdout);
             zb_matcher_destroy(&m);
         }
-        if (s_scaling_figure("ANYTHING_BUT (10 values per list)", false, ctx, &ev, 20000, vals, nd, runs) != 0 ||
-            s_scaling_figure("WILDCARD (inner star)", true, ctx, &ev, 20000, vals, nd, runs) != 0)
+        if (s_scaling_figure("ANYTHING_BUT (10 values per list)", S_ANYTHING_BUT, ctx, &ev, 20000, vals, nd,
+                             runs) != 0 ||
+            s_scaling_figure("WILDCARD (inner star)", S_INNER_STAR, ctx, &ev, 20000, vals, nd, runs) != 0 ||
+            s_scaling_figure("WILDCARD (*...*, open at both ends)", S_CONTAINS, ctx, &ev, 20000, vals, nd, runs) !=
+                0 ||
+            s_scaling_figure("SHARED VALUE (\"type\": \"Feature\" in every rule, plus its own MAPBLKLOT)",
+                             S_SHARED, ctx, &ev, 20000, vals, nd, runs) != 0)
             return 1;
         for (size_t i = 0; i < nd; i++)
             free(vals[i]);

@@ -1211,6 +1211,92 @@ static void contains_wildcard_checked_once_per_value(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* Rules with the same leaf (path and alternatives) share one condition,
+ * whose alternatives belong to the pattern that installed it first. That
+ * pattern must outlive its own rule while others share the condition:
+ * remove rules in random order, the first owners among the first, and the
+ * results must follow a model throughout (ASan checks the lifetimes). */
+static void shared_conditions_outlive_their_first_rule(void **state)
+{
+    (void) state;
+    enum { N = 600 };
+    bool live[N] = {false};
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    s_rng = 515u;
+    /* rule i: source in one of 3 shared lists, detail-type t(i % 7), and
+     * every fifth also a shared range */
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < N; i++) {
+            if (live[i] || s_rand(2) == 0)
+                continue;
+            char p[256];
+            static const char *src[] = {"[\"a\"]", "[\"a\", \"b\"]", "[{\"prefix\": \"a\"}]"};
+            int n = snprintf(p, sizeof p, "{\"source\": %s, \"detail-type\": [\"t%d\"]%s}", src[i % 3], i % 7,
+                             i % 5 ? "" : ", \"detail\": {\"n\": [{\"numeric\": [\">\", 10]}]}");
+            assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+            live[i] = true;
+        }
+        for (int e = 0; e < 40; e++) {
+            static const char *srcs[] = {"a", "b", "ab", "c"};
+            int si = (int) s_rand(4), t = (int) s_rand(8), num = (int) s_rand(20);
+            char ev[160];
+            snprintf(ev, sizeof ev, "{\"source\": \"%s\", \"detail-type\": \"t%d\", \"detail\": {\"n\": %d}}",
+                     srcs[si], t, num);
+            int want = 0;
+            for (int i = 0; i < N; i++) {
+                if (!live[i] || i % 7 != t)
+                    continue;
+                const char *sv = srcs[si];
+                bool src_ok = i % 3 == 0   ? !strcmp(sv, "a")
+                              : i % 3 == 1 ? (!strcmp(sv, "a") || !strcmp(sv, "b"))
+                                           : sv[0] == 'a';
+                want += src_ok && (i % 5 != 0 || num > 10);
+            }
+            const uint64_t *ids;
+            int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err);
+            if (n != want)
+                fail_msg("round %d, event %s: %d rules matched, the model says %d", round, ev, n, want);
+        }
+        /* remove about half, oldest first among them */
+        for (int i = 0; i < N; i++)
+            if (live[i] && s_rand(2) == 0) {
+                assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+                live[i] = false;
+            }
+    }
+    for (int i = 0; i < N; i++)
+        if (live[i])
+            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    assert_int_equal(zb_matcher_size(m), 0);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
+/* Replacing a rule with the same pattern (it shares every condition with
+ * itself for a moment) keeps it matching, and removing it leaves nothing. */
+static void replacing_a_rule_with_its_own_pattern(void **state)
+{
+    (void) state;
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    const char *p = "{\"source\": [\"a\"], \"detail\": {\"x\": [1, 2]}}";
+    const char *ev = "{\"source\": \"a\", \"detail\": {\"x\": 2}}";
+    const uint64_t *ids;
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(zb_matcher_add(m, 7, ZB_FORMAT_JSON, p, strlen(p), &err), 0);
+        assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err), 1);
+        assert_int_equal(ids[0], 7);
+    }
+    assert_int_equal(zb_matcher_size(m), 1);
+    assert_int_equal(zb_matcher_remove(m, 7), 0);
+    assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err), 0);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 /* Each value visits every anything-but rule on its field (to fire it or
  * cancel it); one event may make MT_AB_BUDGET (64 Mi) such visits. */
 static void anything_but_visits_have_a_budget(void **state)
@@ -1267,6 +1353,8 @@ int main(void)
         cmocka_unit_test(wildcards_by_fixed_ends_agree_with_brute_force),
         cmocka_unit_test(contains_wildcards_by_gram_agree_with_brute_force),
         cmocka_unit_test(contains_wildcard_checked_once_per_value),
+        cmocka_unit_test(shared_conditions_outlive_their_first_rule),
+        cmocka_unit_test(replacing_a_rule_with_its_own_pattern),
         cmocka_unit_test(numeric_bounds_over_the_double_range),
         cmocka_unit_test(exists_on_leaves_only),
         cmocka_unit_test(cidr_v4_v6),
