@@ -19,6 +19,7 @@ struct zb_state {
     char *path;
     zb_buf_t *ops;       /* the saved requests, back to back */
     size_t *offsets;     /* start of each request in ops */
+    state_key_t *keys;   /* each request's key (state_fold.h) */
     size_t count;
     size_t cap;
 };
@@ -45,6 +46,7 @@ void state__destroy(zb_state_t **self_p)
     free(s->path);
     zb_buf_destroy(&s->ops);
     free(s->offsets);
+    free(s->keys);
     free(s);
     *self_p = NULL;
 }
@@ -80,11 +82,16 @@ static int s_push(zb_state_t *s, const void *req, size_t len)
         if (!p)
             return -1;
         s->offsets = p;
+        state_key_t *k = realloc(s->keys, ncap * sizeof *k);
+        if (!k)
+            return -1;
+        s->keys = k;
         s->cap = ncap;
     }
     size_t at = s->ops->len;
     if (zb_buf_append(s->ops, req, len) == -1)
         return -1;
+    state_fold_key(req, len, &s->keys[s->count]);
     s->offsets[s->count++] = at;
     return 0;
 }
@@ -140,31 +147,38 @@ int state__load(zb_state_t *s, zb_buf_t *errors)
     return 0;
 }
 
-/* Writes {"Version": 1, "Ops": [the count requests in ops]} to path. */
+static int s_write_all(int fd, const char *p, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w == -1 && errno == EINTR)
+            continue;
+        if (w == -1)
+            return -1;
+        off += (size_t) w;
+    }
+    return 0;
+}
+
+/* Writes {"Version": 1, "Ops": [the count requests in ops]} to path (the
+ * header first, then ops as they are: no copy of what may be megabytes). */
 static int s_save(const char *path, const zb_buf_t *ops, size_t count, char *why, size_t whylen)
 {
-    zb_buf_t *out = zb_buf_new(ops->len + 64);
-    if (!out) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    zb_mpk_put_map(out, 2);
-    zb_put_cstr(out, "Version");
-    zb_mpk_put_uint(out, 1);
-    zb_put_cstr(out, "Ops");
-    zb_mpk_put_array(out, (uint32_t) count);
-    if (zb_buf_append(out, ops->data, ops->len) == -1) {
-        zb_buf_destroy(&out);
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
+    zb_buf_t *head = zb_buf_new(32);
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 5);
-    if (!tmp) {
-        zb_buf_destroy(&out);
+    if (!head || !tmp) {
+        zb_buf_destroy(&head);
+        free(tmp);
         snprintf(why, whylen, "out of memory");
         return -1;
     }
+    zb_mpk_put_map(head, 2); /* at most 19 bytes: within the 32 reserved */
+    zb_put_cstr(head, "Version");
+    zb_mpk_put_uint(head, 1);
+    zb_put_cstr(head, "Ops");
+    zb_mpk_put_array(head, (uint32_t) count);
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
     int rc = -1;
@@ -172,18 +186,10 @@ static int s_save(const char *path, const zb_buf_t *ops, size_t count, char *why
     if (fd == -1)
         snprintf(why, whylen, "%s: %s", tmp, strerror(errno));
     else {
-        size_t off = 0;
-        while (off < out->len) {
-            ssize_t w = write(fd, out->data + off, out->len - off);
-            if (w == -1 && errno == EINTR)
-                continue;
-            if (w == -1)
-                break;
-            off += (size_t) w;
-        }
         /* fsync before rename: after a crash the file is the old one or
          * the new one, never a torn mix. */
-        if (off != out->len || fsync(fd) == -1)
+        if (s_write_all(fd, head->data, head->len) == -1
+            || s_write_all(fd, ops->data, ops->len) == -1 || fsync(fd) == -1)
             snprintf(why, whylen, "%s: %s", tmp, strerror(errno));
         else if (rename(tmp, path) == -1)
             snprintf(why, whylen, "%s: %s", path, strerror(errno));
@@ -194,54 +200,46 @@ static int s_save(const char *path, const zb_buf_t *ops, size_t count, char *why
             unlink(tmp);
     }
     free(tmp);
-    zb_buf_destroy(&out);
+    zb_buf_destroy(&head);
     return rc;
-}
-
-/* Offsets of the requests lying back to back in buf[0..len). */
-static size_t *s_offsets(const zb_buf_t *buf, size_t count)
-{
-    size_t *off = malloc((count ? count : 1) * sizeof *off);
-    if (!off)
-        return NULL;
-    zb_mpk_t c;
-    zb_mpk_init(&c, buf->data, buf->len);
-    for (size_t i = 0; i < count; i++) {
-        off[i] = zb_mpk_offset(&c);
-        zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH); /* each was one decoded map */
-    }
-    return off;
 }
 
 int state__record(zb_state_t *s, const void *req, size_t len, const void *reply,
                   size_t reply_len, char *why, size_t whylen)
 {
-    state_op_t *ops = malloc((s->count ? s->count : 1) * sizeof *ops);
+    state_op_t *ops = malloc((s->count + 1) * sizeof *ops);
+    size_t *offsets = malloc((s->count + 1) * sizeof *offsets);
+    state_key_t *keys = malloc((s->count + 1) * sizeof *keys);
     zb_buf_t *folded = zb_buf_new(s->ops->len + len + 64);
-    size_t count = 0, *offsets = NULL;
+    size_t count = 0;
     int rc = -1;
-    if (!ops || !folded)
+    if (!ops || !offsets || !keys || !folded)
         goto oom;
-    for (size_t i = 0; i < s->count; i++)
+    for (size_t i = 0; i < s->count; i++) {
         ops[i].data = (const uint8_t *) state__op(s, i, &ops[i].len);
-    if (state_fold(ops, s->count, req, len, reply, reply_len, folded, &count) == -1)
+        ops[i].key = s->keys[i];
+    }
+    if (state_fold(ops, s->count, req, len, reply, reply_len, folded, &count, offsets, keys)
+        == -1)
         goto oom;
     if (count == s->count && folded->len == s->ops->len
         && memcmp(folded->data, s->ops->data, folded->len) == 0) {
         rc = 0; /* the change folded into what is saved already */
         goto done;
     }
-    if (!(offsets = s_offsets(folded, count)))
-        goto oom;
     if (s_save(s->path, folded, count, why, whylen) == -1)
         goto done;
     zb_buf_t *old = s->ops;
     s->ops = folded;
     folded = old;
     free(s->offsets);
+    free(s->keys);
     s->offsets = offsets;
+    s->keys = keys;
     offsets = NULL;
-    s->count = s->cap = count;
+    keys = NULL;
+    s->cap = s->count + 1;
+    s->count = count;
     rc = 0;
     goto done;
 oom:
@@ -249,6 +247,7 @@ oom:
 done:
     free(ops);
     free(offsets);
+    free(keys);
     zb_buf_destroy(&folded);
     return rc;
 }

@@ -2,10 +2,12 @@
  * state_fold.c — folding a new API change into the saved ones. See
  * state_fold.h for the contract and the folds.
  *
- * Every saved request becomes an item: its action, the bus and rule it
- * names (pointing into its bytes), and its current bytes (the input's, or
- * a rewrite kept in a scratch buffer). Folds mark items dropped or rewrite
- * them; the survivors are then written out in order.
+ * Every saved request becomes an item: its current bytes (the input's, or
+ * a rewrite kept in a scratch buffer) and, when its key says it may concern
+ * the new request's bus, its action and the bus and rule it names (pointing
+ * into its bytes). Folds mark items dropped or rewrite them; the survivors
+ * are then written out in order. Requests about other buses are never
+ * decoded: a fold costs a pass over the keys plus work on one bus.
  */
 #include "state_fold.h"
 
@@ -87,6 +89,14 @@ static bool s_name(const zb_map_t *m, const char *key, const char *dflt, s_name_
     return true;
 }
 
+static uint64_t s_hash(s_name_t n)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (uint32_t i = 0; i < n.len; i++)
+        h = (h ^ (uint8_t) n.s[i]) * 1099511628211ull;
+    return h | 1; /* never 0 */
+}
+
 static void s_key(s_item_t *it)
 {
     zb_request_t req;
@@ -103,6 +113,14 @@ static void s_key(s_item_t *it)
         it->keyed = s_name(&req.map, "EventBusName", "default", &it->bus)
                     && s_name(&req.map, rkey, NULL, &it->rule);
     }
+}
+
+void state_fold_key(const void *op, size_t len, state_key_t *key)
+{
+    s_item_t it = {.data = op, .len = len};
+    s_key(&it);
+    key->bus = it.keyed ? s_hash(it.bus) : 0;
+    key->rule = it.keyed && s_is_rule_action(it.action) ? s_hash(it.rule) : 0;
 }
 
 /* ==== item bytes and rewrites ==================================================== */
@@ -536,7 +554,8 @@ static void s_fold_remove_targets(s_fold_t *f, s_item_t *nw)
 /* ==== the fold =================================================================== */
 
 int state_fold(const state_op_t *ops, size_t n, const void *req, size_t len, const void *reply,
-               size_t reply_len, zb_buf_t *out, size_t *count)
+               size_t reply_len, zb_buf_t *out, size_t *count, size_t *offsets,
+               state_key_t *keys)
 {
     s_fold_t f = {0};
     f.n = n + 1;
@@ -546,15 +565,17 @@ int state_fold(const state_op_t *ops, size_t n, const void *req, size_t len, con
     int rc = -1;
     if (!f.items || !f.scratch || !f.tmp)
         goto done;
-    for (size_t i = 0; i < n; i++) {
-        f.items[i].data = ops[i].data;
-        f.items[i].len = ops[i].len;
-        s_key(&f.items[i]);
-    }
     s_item_t *nw = &f.items[n];
     nw->data = req;
     nw->len = len;
     s_key(nw);
+    uint64_t bus = nw->keyed ? s_hash(nw->bus) : 0;
+    for (size_t i = 0; i < n; i++) {
+        f.items[i].data = ops[i].data;
+        f.items[i].len = ops[i].len;
+        if (bus && ops[i].key.bus == bus)
+            s_key(&f.items[i]); /* else unkeyed: it concerns another bus */
+    }
     if (nw->keyed)
         switch (nw->action) {
         case ZB_ACTION_DELETE_EVENT_BUS:
@@ -580,11 +601,21 @@ int state_fold(const state_op_t *ops, size_t n, const void *req, size_t len, con
     if (f.oom)
         goto done;
     *count = 0;
+    size_t base = out->len;
     for (size_t i = 0; i < f.n; i++) {
-        if (f.items[i].dropped)
+        const s_item_t *it = &f.items[i];
+        if (it->dropped)
             continue;
         size_t blen;
-        const uint8_t *p = s_bytes(&f, &f.items[i], &blen);
+        const uint8_t *p = s_bytes(&f, it, &blen);
+        if (offsets)
+            offsets[*count] = out->len - base;
+        if (keys) {
+            if (i < n && !it->rewritten)
+                keys[*count] = ops[i].key;
+            else
+                state_fold_key(p, blen, &keys[*count]);
+        }
         if (zb_buf_append(out, p, blen) == -1)
             goto done;
         ++*count;

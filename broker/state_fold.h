@@ -66,18 +66,33 @@
 
 #include "zb_buf.h"
 
-/* One saved request: a msgpack map, borrowed. */
+/* What a fold needs to know of a saved request first: hashes of the bus
+ * and rule it names, as resolved. Computed once per request (a fold then
+ * decodes only the requests whose bus hash is the new request's). */
+typedef struct state_key {
+    uint64_t bus;        /* 0: names no bus (not a mutation, or not decodable) */
+    uint64_t rule;       /* 0 for bus actions */
+} state_key_t;
+
+void state_fold_key(const void *op, size_t len, state_key_t *key);
+
+/* One saved request: a msgpack map, borrowed, and its key. */
 typedef struct state_op {
     const uint8_t *data;
     size_t len;
+    state_key_t key;     /* state_fold_key(data, len) */
 } state_op_t;
 
 /* Folds req[0..len) — a mutating request that succeeded, whose reply was
  * reply[0..reply_len) — into ops[0..n): appends the folded log to `out`
  * (its requests back to back, msgpack maps) and sets *count to how many it
- * holds. Requests that cannot be decoded are kept as they are and fold
- * nothing. Returns 0, or -1 when memory runs out (`out` is then partial). */
+ * holds (at most n + 1). When not NULL, offsets[i] (the i-th request's
+ * start in `out`, counted from out's length on entry) and keys[i] are set
+ * for each, in arrays of n + 1. Requests that cannot be decoded are kept as
+ * they are and fold nothing. Returns 0, or -1 when memory runs out (`out`
+ * is then partial). */
 int state_fold(const state_op_t *ops, size_t n, const void *req, size_t len, const void *reply,
-               size_t reply_len, zb_buf_t *out, size_t *count);
+               size_t reply_len, zb_buf_t *out, size_t *count, size_t *offsets,
+               state_key_t *keys);
 
 #endif

@@ -48,6 +48,7 @@ static state_op_t *s_ops(const log_t *log)
         ops[i].data = c.p;
         assert_int_equal(zb_mpk_skip(&c, ZB_MPK_MAX_DEPTH), 0);
         ops[i].len = (size_t) (c.p - ops[i].data);
+        state_fold_key(ops[i].data, ops[i].len, &ops[i].key);
     }
     return ops;
 }
@@ -60,10 +61,21 @@ static void s_fold_reply(log_t *log, const char *req_json, const char *reply_jso
     state_op_t *ops = s_ops(log);
     zb_buf_t *out = zb_buf_new(log->buf->len + 64);
     size_t count;
+    size_t *offsets = calloc(log->count + 1, sizeof *offsets);
+    state_key_t *keys = calloc(log->count + 1, sizeof *keys);
     assert_int_equal(state_fold(ops, log->count, req->data, req->len,
                                 reply ? reply->data : NULL, reply ? reply->len : 0, out,
-                                &count),
+                                &count, offsets, keys),
                      0);
+    /* What it says of each request is what the request is. */
+    for (size_t i = 0; i < count; i++) {
+        size_t end = i + 1 < count ? offsets[i + 1] : out->len;
+        state_key_t k;
+        state_fold_key(out->data + offsets[i], end - offsets[i], &k);
+        assert_true(k.bus == keys[i].bus && k.rule == keys[i].rule);
+    }
+    free(offsets);
+    free(keys);
     zb_buf_destroy(&log->buf);
     log->buf = out;
     log->count = count;
