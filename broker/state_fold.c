@@ -120,7 +120,6 @@ void state_fold_key(const void *op, size_t len, state_key_t *key)
     s_item_t it = {.data = op, .len = len};
     s_key(&it);
     key->bus = it.keyed ? s_hash(it.bus) : 0;
-    key->rule = it.keyed && s_is_rule_action(it.action) ? s_hash(it.rule) : 0;
 }
 
 /* ==== item bytes and rewrites ==================================================== */
@@ -164,8 +163,8 @@ static bool s_in(const char *key, uint32_t klen, const s_kv_t *kv, int n)
 }
 
 /* Rewrites `it` as its map without the keys of del[0..ndel) and with
- * add[0..nadd) (which may point into the item's own bytes: they are
- * copied before scratch can move). */
+ * add[0..nadd) appended. The new map is built in tmp before it goes to
+ * scratch, so `add` may point anywhere, scratch included. */
 static void s_rewrite(s_fold_t *f, s_item_t *it, const s_kv_t *del, int ndel, const s_kv_t *add,
                       int nadd)
 {
@@ -286,24 +285,9 @@ static void s_fold_rule_fields(s_fold_t *f, s_item_t *nw)
     }
     if (!first)
         return;
-    /* nw's values move into the rule's first PutRule; copy them out of
-     * nw's bytes first (they may be a rewrite in scratch, which moves). */
-    zb_buf_t *vals = zb_buf_new(256);
-    if (!vals) {
-        f->oom = true;
-        return;
-    }
-    size_t offs[NRULE_FIELDS];
-    for (int k = 0; k < nset; k++) {
-        offs[k] = vals->len;
-        if (zb_buf_append(vals, set[k].val, set[k].val_len) == -1)
-            f->oom = true;
-    }
-    for (int k = 0; k < nset; k++)
-        set[k].val = (const uint8_t *) vals->data + offs[k];
-    if (!f->oom)
-        s_rewrite(f, first, set, nset, set, nset);
-    zb_buf_destroy(&vals);
+    /* nw's values (in its own bytes, which no fold of a PutRule, EnableRule
+     * or DisableRule rewrites) move into the rule's first PutRule. */
+    s_rewrite(f, first, set, nset, set, nset);
     nw->dropped = true;
 }
 

@@ -66,12 +66,11 @@
 
 #include "zb_buf.h"
 
-/* What a fold needs to know of a saved request first: hashes of the bus
- * and rule it names, as resolved. Computed once per request (a fold then
- * decodes only the requests whose bus hash is the new request's). */
+/* What a fold needs to know of a saved request first: a hash of the bus
+ * it names, as resolved. Computed once per request (a fold then decodes
+ * only the requests whose hash is the new request's). */
 typedef struct state_key {
     uint64_t bus;        /* 0: names no bus (not a mutation, or not decodable) */
-    uint64_t rule;       /* 0 for bus actions */
 } state_key_t;
 
 void state_fold_key(const void *op, size_t len, state_key_t *key);
