@@ -38,9 +38,10 @@
  *                      and later requests need the rule to exist); later
  *                      PutRules lose N's fields (and go when none is left);
  *                      when N sets State, every EnableRule/DisableRule of
- *                      B/R goes. N itself is then not saved. Without a
- *                      PutRule in scope (the rule is the rules file's) N is
- *                      appended. A PutRule that sets no field is dropped.
+ *                      B/R in scope goes. N itself is then not saved.
+ *                      Without a PutRule in scope (a rule of the rules
+ *                      file, say) N is appended. A PutRule that sets no
+ *                      field is dropped.
  *   PutTargets B/R     first loses the entries that failed (the reply's
  *                      FailedEntries: they changed nothing); then, within
  *                      B/R's scope, each id it sets is removed from earlier
@@ -52,9 +53,9 @@
  *                      remove the rules file's targets).
  *   CreateEventBus     appended.
  *
- * Deletes are always kept, because they may delete what the rules file
- * defines: the log grows with each distinct name deleted, and with the
- * objects that exist, not with repetition.
+ * The last delete of each name is always kept, because it may delete what
+ * the rules file defines: the log grows with the objects the API made or
+ * changed and with each distinct name deleted, not with repetition.
  *
  * A pure function: it reads its inputs and writes `out`, nothing else.
  */
