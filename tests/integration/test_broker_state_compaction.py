@@ -102,6 +102,19 @@ def test_a_rule_put_again_and_again_is_saved_once(broker_factory):
     assert request(s, "DescribeRule", Name="r")["EventPattern"] == '{"source": ["x"]}'
 
 
+def test_the_byte_cap_bounds_the_folded_changes(broker_factory):
+    b = broker_factory("broker:\n  listen: {listen}\n  limits:\n    max-state-bytes: 4096\n"
+                       "buses:\n  - name: default\n")
+    s = b.client()
+    for i in range(50):
+        pattern = '{"source": ["%s"]}' % (str(i % 2) * 1000)
+        assert "RuleArn" in request(s, "PutRule", Name="r", EventPattern=pattern), i
+    assert state_path(b).stat().st_size < 4096
+    # The cap still holds what the folded changes cannot fit.
+    r = request(s, "PutRule", Name="r2", EventPattern='{"source": ["%s"]}' % ("z" * 3000))
+    assert r["Error"]["Code"] == "LimitExceededException"
+
+
 def test_toggling_rules_keeps_one_state_per_rule(tmp_path):
     b = with_file_objects(tmp_path)
     try:
