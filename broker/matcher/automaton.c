@@ -645,12 +645,31 @@ static bool s_leaf_eq(const mt_leaf_t *a, const mt_leaf_t *b)
 }
 
 /* An installed condition at state st made from a leaf equal to `leaf`, or
- * MT_NONE. Only leaves with a hashed alternative are shared (exact values,
- * prefixes, suffixes, numbers, CIDR...: what many rules name alike, such
- * as one "source"); the candidates are the conditions keyed under the
- * least shared of those values, so no index of its own is needed. */
+ * MT_NONE. Leaves with a hashed alternative (exact values, prefixes,
+ * suffixes, numbers, CIDR...: what many rules name alike, such as one
+ * "source") are looked for among the conditions keyed under the least
+ * shared of those values, and leaves that start with a numeric range
+ * among the ranges with its bounds: no index of its own is needed. Other
+ * leaves (wildcards, exists, anything-but first) get a condition each. */
+typedef struct {
+    const zb_matcher_t *m;
+    const mt_leaf_t *leaf;
+} s_same_t;
+
+/* Whether condition cid is fully installed from a leaf equal to x->leaf. */
+static bool s_same_leaf(void *arg, uint32_t cid)
+{
+    const s_same_t *x = arg;
+    const mt_cond_t *c = COND(x->m, cid);
+    return c->in_use && c->n_installed == c->pat->leaves[c->leaf].n_alts &&
+           s_leaf_eq(x->leaf, &c->pat->leaves[c->leaf]);
+}
+
 static uint32_t s_shared_cond(const zb_matcher_t *m, uint32_t st, const mt_leaf_t *leaf)
 {
+    s_same_t same = {m, leaf};
+    if (leaf->n_alts > 0 && leaf->alts[0].kind == MT_K_RANGE) /* "amount > 100" in many rules */
+        return mt_range_find(STATE(m, st)->ranges, &leaf->alts[0], s_same_leaf, &same);
     const mt_hentry_t *best = NULL;
     for (uint32_t i = 0; i < leaf->n_alts; i++) {
         const mt_alt_t *a = &leaf->alts[i];
@@ -663,12 +682,9 @@ static uint32_t s_shared_cond(const zb_matcher_t *m, uint32_t st, const mt_leaf_
         if (!best || e->n_vals < best->n_vals)
             best = e;
     }
-    for (uint32_t k = 0; best && k < best->n_vals; k++) {
-        const mt_cond_t *c = COND(m, best->vals[k]);
-        if (c->in_use && c->n_installed == c->pat->leaves[c->leaf].n_alts &&
-            s_leaf_eq(leaf, &c->pat->leaves[c->leaf]))
+    for (uint32_t k = 0; best && k < best->n_vals; k++)
+        if (s_same_leaf(&same, best->vals[k]))
             return best->vals[k];
-    }
     return MT_NONE;
 }
 

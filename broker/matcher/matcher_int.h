@@ -69,6 +69,9 @@ size_t mt_fold_utf8(const char *s, size_t len, char *out);
 int mt_range_insert(mt_rnode_t **root, const mt_alt_t *a, uint32_t cond, uint32_t prio);
 void mt_range_remove(mt_rnode_t **root, const mt_alt_t *a, uint32_t cond);
 void mt_range_free(mt_rnode_t **root);
+/* A condition holding a range with a's bounds for which same(arg, cond)
+ * says yes, or MT_NONE: O(log n) plus the ranges with those bounds. */
+uint32_t mt_range_find(const mt_rnode_t *root, const mt_alt_t *a, bool (*same)(void *arg, uint32_t cond), void *arg);
 /* Calls hit(arg, cond) for every range containing x. */
 void mt_range_stab(const mt_rnode_t *root, double x, void (*hit)(void *arg, uint32_t cond), void *arg);
 /* Heap bytes of one range node. */

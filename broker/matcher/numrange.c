@@ -167,6 +167,25 @@ void mt_range_free(mt_rnode_t **root)
     *root = NULL;
 }
 
+uint32_t mt_range_find(const mt_rnode_t *t, const mt_alt_t *a, bool (*same)(void *arg, uint32_t cond), void *arg)
+{
+    double lo = s_lo(a), hi = s_hi(a);
+    while (t) {
+        /* nodes with this lower bound may sit on both sides of an equal one */
+        if (lo == t->lo) {
+            if (hi == t->hi && a->lo_incl == t->lo_incl && a->hi_incl == t->hi_incl && same(arg, t->cond))
+                return t->cond;
+            uint32_t c = mt_range_find(t->l, a, same, arg);
+            if (c != MT_NONE)
+                return c;
+            t = t->r;
+        } else {
+            t = lo < t->lo ? t->l : t->r;
+        }
+    }
+    return MT_NONE;
+}
+
 void mt_range_stab(const mt_rnode_t *t, double x, void (*hit)(void *arg, uint32_t cond), void *arg)
 {
     while (t) {
