@@ -1046,19 +1046,73 @@ static void wildcard_checks_have_a_budget(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* Brute-force model for the wildcard index tests: w[i] (stride WL) is
+ * rule i's wildcard, live[i] whether it is installed. Matches `events`
+ * events of `nv` random values (up to vmax letters of `abc`) as {"x":[...]}
+ * and fails on any disagreement with s_glob over the live rules. */
+enum { WL = 16 };
+static void s_globs_agree(zb_matcher_t *m, zb_match_ctx_t *ctx, char (*w)[WL], const bool *live, int n_rules,
+                          int events, int nv, int vmax, const char *abc)
+{
+    zb_matcher_error_t err;
+    size_t nabc = strlen(abc);
+    for (int e = 0; e < events; e++) {
+        char v[3][48], ev[3 * 48 + 32];
+        int o = snprintf(ev, sizeof ev, "{\"x\":[");
+        for (int k = 0; k < nv; k++) {
+            int len = (int) s_rand((uint32_t) vmax + 1);
+            for (int q = 0; q < len; q++)
+                v[k][q] = abc[s_rand((uint32_t) nabc)];
+            v[k][len] = '\0';
+            o += snprintf(ev + o, sizeof ev - (size_t) o, "%s\"%s\"", k ? "," : "", v[k]);
+        }
+        snprintf(ev + o, sizeof ev - (size_t) o, "]}");
+        int want = 0;
+        for (int i = 0; i < n_rules; i++) {
+            bool hit = false;
+            for (int k = 0; k < nv && !hit; k++)
+                hit = s_glob(w[i], v[k]);
+            want += live[i] && hit;
+        }
+        const uint64_t *ids;
+        int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err);
+        if (n != want)
+            fail_msg("event %s: %d rules matched, the model says %d", ev, n, want);
+        for (int k = 0; k < n; k++) {
+            bool hit = false;
+            for (int q = 0; q < nv && !hit; q++)
+                hit = s_glob(w[ids[k]], v[q]);
+            assert_true(live[ids[k]] && hit);
+        }
+    }
+}
+
+/* Installs (or removes) rule i's wildcard and flips live[i]. */
+static void s_flip_glob(zb_matcher_t *m, char (*w)[WL], bool *live, int i)
+{
+    zb_matcher_error_t err;
+    if (live[i]) {
+        assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    } else {
+        char p[64];
+        int n = snprintf(p, sizeof p, "{\"x\":[{\"wildcard\":\"%s\"}]}", w[i]);
+        assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+    }
+    live[i] = !live[i];
+}
+
 /* Wildcards with inner stars are indexed by their leading literal (or the
  * trailing one when they start with a star); the results must equal a
  * brute-force glob over every rule, before and after removals. */
 static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
 {
     (void) state;
-    enum { N = 2000, EVENTS = 400 };
-    char (*w)[12] = calloc(N, sizeof *w);
+    enum { N = 2000 };
+    char (*w)[WL] = calloc(N, sizeof *w);
     bool *live = calloc(N, sizeof *live);
     assert_non_null(w);
     zb_matcher_t *m = zb_matcher_new();
     zb_match_ctx_t *ctx = zb_match_ctx_new();
-    zb_matcher_error_t err;
     s_rng = 4242u;
     for (int i = 0; i < N; i++) {
         int len = 1 + (int) s_rand(9), o = 0;
@@ -1069,40 +1123,14 @@ static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
             w[i][o++] = c;
         }
         w[i][o] = '\0';
-        char p[64];
-        int n = snprintf(p, sizeof p, "{\"x\":[{\"wildcard\":\"%s\"}]}", w[i]);
-        assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
-        live[i] = true;
+        s_flip_glob(m, w, live, i);
     }
-    for (int round = 0; round < 2; round++) {
-        for (int e = 0; e < EVENTS; e++) {
-            char v[3][12], ev[96];
-            for (int k = 0; k < 3; k++) {
-                int len = (int) s_rand(10);
-                for (int q = 0; q < len; q++)
-                    v[k][q] = "ab"[s_rand(2)];
-                v[k][len] = '\0';
-            }
-            snprintf(ev, sizeof ev, "{\"x\":[\"%s\",\"%s\",\"%s\"]}", v[0], v[1], v[2]);
-            int want = 0;
-            for (int i = 0; i < N; i++)
-                want += live[i] && (s_glob(w[i], v[0]) || s_glob(w[i], v[1]) || s_glob(w[i], v[2]));
-            const uint64_t *ids;
-            int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err);
-            if (n != want)
-                fail_msg("event %s: %d rules matched, the model says %d", ev, n, want);
-            for (int k = 0; k < n; k++) {
-                uint64_t i = ids[k];
-                assert_true(live[i] && (s_glob(w[i], v[0]) || s_glob(w[i], v[1]) || s_glob(w[i], v[2])));
-            }
-        }
-        for (int i = 0; round == 0 && i < N; i += 2) {
-            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
-            live[i] = false;
-        }
-    }
+    s_globs_agree(m, ctx, w, live, N, 400, 3, 9, "ab");
+    for (int i = 0; i < N; i += 2)
+        s_flip_glob(m, w, live, i);
+    s_globs_agree(m, ctx, w, live, N, 400, 3, 9, "ab");
     for (int i = 1; i < N; i += 2)
-        assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+        s_flip_glob(m, w, live, i);
     assert_int_equal(zb_matcher_size(m), 0);
     zb_match_ctx_destroy(&ctx);
     zb_matcher_destroy(&m);
@@ -1117,13 +1145,12 @@ static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
 static void contains_wildcards_by_gram_agree_with_brute_force(void **state)
 {
     (void) state;
-    enum { N = 1500, EVENTS = 300, WL = 16, VL = 40 };
+    enum { N = 1500 };
     char (*w)[WL] = calloc(N, sizeof *w);
     bool *live = calloc(N, sizeof *live);
     assert_non_null(w);
     zb_matcher_t *m = zb_matcher_new();
     zb_match_ctx_t *ctx = zb_match_ctx_new();
-    zb_matcher_error_t err;
     s_rng = 9091u;
     for (int i = 0; i < N; i++) {
         /* *seg*...* with segments of 1..6 letters: most have a window */
@@ -1138,44 +1165,14 @@ static void contains_wildcards_by_gram_agree_with_brute_force(void **state)
         w[i][o] = '\0';
     }
     for (int round = 0; round < 6; round++) {
-        /* flip about a third of the rules in or out */
-        for (int i = 0; i < N; i++) {
-            if (s_rand(3) != 0)
-                continue;
-            if (live[i]) {
-                assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
-            } else {
-                char p[64];
-                int n = snprintf(p, sizeof p, "{\"x\":[{\"wildcard\":\"%s\"}]}", w[i]);
-                assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
-            }
-            live[i] = !live[i];
-        }
-        for (int e = 0; e < EVENTS / 6; e++) {
-            char v[2][VL + 1], ev[2 * VL + 32];
-            for (int k = 0; k < 2; k++) {
-                int len = (int) s_rand(VL + 1);
-                for (int q = 0; q < len; q++)
-                    v[k][q] = "abc"[s_rand(3)];
-                v[k][len] = '\0';
-            }
-            snprintf(ev, sizeof ev, "{\"x\":[\"%s\",\"%s\"]}", v[0], v[1]);
-            int want = 0;
-            for (int i = 0; i < N; i++)
-                want += live[i] && (s_glob(w[i], v[0]) || s_glob(w[i], v[1]));
-            const uint64_t *ids;
-            int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err);
-            if (n != want)
-                fail_msg("event %s: %d rules matched, the model says %d", ev, n, want);
-            for (int k = 0; k < n; k++) {
-                uint64_t i = ids[k];
-                assert_true(live[i] && (s_glob(w[i], v[0]) || s_glob(w[i], v[1])));
-            }
-        }
+        for (int i = 0; i < N; i++) /* flip about a third of the rules in or out */
+            if (s_rand(3) == 0)
+                s_flip_glob(m, w, live, i);
+        s_globs_agree(m, ctx, w, live, N, 50, 2, 40, "abc");
     }
     for (int i = 0; i < N; i++)
         if (live[i])
-            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+            s_flip_glob(m, w, live, i);
     assert_int_equal(zb_matcher_size(m), 0);
     zb_match_ctx_destroy(&ctx);
     zb_matcher_destroy(&m);
