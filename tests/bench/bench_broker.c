@@ -310,10 +310,33 @@ typedef struct run {
 
 typedef struct result {
     double eps;        /* events/s delivered, per subscriber (slowest) */
+    double cpu_us;     /* server CPU (all its threads) per event accepted, or 0 */
     uint64_t lost;
     double p50, p99, p999; /* microseconds */
     uint64_t got;
 } result_t;
+
+/* The server process of each system (0: in this process, not measured). */
+static pid_t s_server_pid[3];
+
+/* CPU seconds (user + system, every thread) the process has used so far,
+ * or -1. */
+static double s_cpu_secs(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long utime, stime;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return -1;
+    return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+}
 
 static int s_cmp(const void *a, const void *b)
 {
@@ -446,6 +469,8 @@ static result_t s_run(const run_t *r)
         while (!subs[i].ready)
             usleep(1000);
     usleep(300000); /* subscriptions reach the publisher */
+    pid_t server = s_server_pid[r->sys];
+    double cpu0 = server > 0 ? s_cpu_secs(server) : -1;
     uint64_t start = s_now();
 #ifdef HAVE_NATS
     if (r->sys == SYS_NATS)
@@ -495,6 +520,9 @@ static result_t s_run(const run_t *r)
         }
     }
     res.eps = slowest;
+    double cpu1 = server > 0 ? s_cpu_secs(server) : -1;
+    if (cpu0 >= 0 && cpu1 >= 0 && res.got > 0)
+        res.cpu_us = (cpu1 - cpu0) / (double) r->events * 1e6;
     if (nall) {
         qsort(all, nall, sizeof *all, s_cmp);
         res.p50 = (double) all[nall / 2] / 1e3;
@@ -634,6 +662,9 @@ static void s_print(const char *label, const result_t *r, double rate)
     if (rate > 0)
         printf("  %-34s p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  lost %" PRIu64 "\n",
                label, r->p50, r->p99, r->p999, r->lost);
+    else if (r->cpu_us > 0)
+        printf("  %-34s %10.0f events/s per subscriber  lost %" PRIu64 "  server CPU %.2f us/event\n",
+               label, r->eps, r->lost, r->cpu_us);
     else
         printf("  %-34s %10.0f events/s per subscriber  lost %" PRIu64 "\n", label, r->eps,
                r->lost);
@@ -691,6 +722,7 @@ int main(int argc, char **argv)
     char *zargv[] = { (char *) zbridged, "--config", rules, "--state", state, NULL };
     pid_t zpid = s_spawn(zargv, zlog);
     s_wait_port(zport);
+    s_server_pid[SYS_ZBRIDGE] = zpid;
 
     relay_t relay = { 0 };
     char rin[64], rout[64];
@@ -713,6 +745,7 @@ int main(int argc, char **argv)
     if (access(nargv[0], X_OK) == 0) {
         npid = s_spawn(nargv, nlog);
         s_wait_port(nport);
+        s_server_pid[SYS_NATS] = npid;
     }
 #endif
 
