@@ -398,62 +398,66 @@ static const uint8_t s_item_size[256] = {
  * and a skip needs only lengths, not values. */
 static S_COLD int s_skip_general(zb_mpk_t *self, int max_depth)
 {
+    /* The current level's count stays in `left`; the enclosing levels'
+     * counts wait in `pending` until their container ends. */
     uint64_t pending[ZB_MPK_MAX_DEPTH + 1];
     const uint8_t *p = self->p, *end = self->end;
     int depth = 0;
-    pending[0] = 1;
-    while (depth >= 0) {
-        if (pending[depth] == 0) {
-            depth--;
-            continue;
-        }
-        pending[depth]--;
-        if (p >= end)
-            return -1;
-        uint8_t b = *p;
-        size_t size = s_item_size[b];
-        if (size) {
-            if ((size_t) (end - p) < size)
+    uint64_t left = 1;
+    for (;;) {
+        while (left) {
+            left--;
+            if (p >= end)
                 return -1;
-            p += size;
-            continue;
-        }
-        p++;
-        uint64_t skip = 0, children = 0;
-        if ((b & 0xf0) == 0x80)
-            children = 2u * (b & 0x0f);
-        else if ((b & 0xf0) == 0x90)
-            children = b & 0x0f;
-        else {
-            /* Headers with a length field: its width. */
-            size_t w;
-            switch (b) {
-            case 0xc4: case 0xc7: case 0xd9: w = 1; break;
-            case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: w = 2; break;
-            case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: w = 4; break;
-            default: return -1; /* 0xc1 */
+            uint8_t b = *p;
+            size_t size = s_item_size[b];
+            if (size) {
+                if ((size_t) (end - p) < size)
+                    return -1;
+                p += size;
+                continue;
             }
-            if ((size_t) (end - p) < w)
-                return -1;
-            uint64_t n = s_be(p, (int) w);
-            p += w;
-            if (b == 0xdc || b == 0xdd)
-                children = n;
-            else if (b == 0xde || b == 0xdf)
-                children = 2 * n;
-            else
-                skip = n + (b >= 0xc7 && b <= 0xc9 ? 1 : 0); /* ext: type byte */
+            p++;
+            uint64_t skip = 0, children = 0;
+            if ((b & 0xf0) == 0x80)
+                children = 2u * (b & 0x0f);
+            else if ((b & 0xf0) == 0x90)
+                children = b & 0x0f;
+            else {
+                /* Headers with a length field: its width. */
+                size_t w;
+                switch (b) {
+                case 0xc4: case 0xc7: case 0xd9: w = 1; break;
+                case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: w = 2; break;
+                case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: w = 4; break;
+                default: return -1; /* 0xc1 */
+                }
+                if ((size_t) (end - p) < w)
+                    return -1;
+                uint64_t n = s_be(p, (int) w);
+                p += w;
+                if (b == 0xdc || b == 0xdd)
+                    children = n;
+                else if (b == 0xde || b == 0xdf)
+                    children = 2 * n;
+                else
+                    skip = n + (b >= 0xc7 && b <= 0xc9 ? 1 : 0); /* ext: type byte */
+            }
+            if (skip) {
+                if ((uint64_t) (end - p) < skip)
+                    return -1;
+                p += skip;
+            }
+            if (children) {
+                if (depth + 1 > max_depth)
+                    return -1;
+                pending[depth++] = left;
+                left = children;
+            }
         }
-        if (skip) {
-            if ((uint64_t) (end - p) < skip)
-                return -1;
-            p += skip;
-        }
-        if (children) {
-            if (depth + 1 > max_depth)
-                return -1;
-            pending[++depth] = children;
-        }
+        if (depth == 0)
+            break;
+        left = pending[--depth];
     }
     self->p = p;
     return 0;
