@@ -9,8 +9,10 @@
  * to a general path kept out of line, so the fast path needs no stack
  * frame (they run for every key and most values of every event). */
 #if defined(__GNUC__)
+#define S_NOINLINE __attribute__((noinline))
 #define S_COLD __attribute__((noinline, cold))
 #else
+#define S_NOINLINE
 #define S_COLD
 #endif
 
@@ -389,17 +391,16 @@ static const uint8_t s_item_size[256] = {
      1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0xf0 */
 };
 
-/* zb_mpk_skip for containers and length-prefixed items. Iterative:
- * `pending[d]` counts the items still to read at depth d. A map of n pairs
- * contributes 2n items. Counts are 64-bit so 2 * 2^32-1 cannot overflow;
- * every item needs at least one byte, so a huge count in a short buffer
- * fails on the first missing byte. Headers are decoded here rather than
- * through s_decode: every request is walked once this way (zb_map_decode),
- * and a skip needs only lengths, not values. */
-static S_COLD int s_skip_general(zb_mpk_t *self, int max_depth)
+/* zb_mpk_skip for containers and length-prefixed items (not cold: every
+ * request body is walked whole this way, by zb_map_decode). Iterative:
+ * `left` counts the items still to read at the current level, and the
+ * enclosing levels' counts wait in `pending` until their container ends.
+ * A map of n pairs contributes 2n items. Counts are 64-bit so 2 * 2^32-1
+ * cannot overflow; every item needs at least one byte, so a huge count in
+ * a short buffer fails on the first missing byte. Headers are decoded here
+ * rather than through s_decode: a skip needs only lengths, not values. */
+static S_NOINLINE int s_skip_general(zb_mpk_t *self, int max_depth)
 {
-    /* The current level's count stays in `left`; the enclosing levels'
-     * counts wait in `pending` until their container ends. */
     uint64_t pending[ZB_MPK_MAX_DEPTH + 1];
     const uint8_t *p = self->p, *end = self->end;
     int depth = 0;
