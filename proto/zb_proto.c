@@ -144,15 +144,6 @@ int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *er
     return 0;
 }
 
-const zb_field_t *zb_map_get(const zb_map_t *m, const char *key)
-{
-    size_t klen = strlen(key);
-    for (int k = 0; k < m->count; k++)
-        if (m->fields[k].key_len == klen && memcmp(m->fields[k].key, key, klen) == 0)
-            return &m->fields[k];
-    return NULL;
-}
-
 /* Positions a cursor on a present, non-nil field. Returns 1 when absent. */
 static int s_field_cursor(const zb_map_t *m, const char *key, zb_mpk_t *c)
 {

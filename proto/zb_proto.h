@@ -187,8 +187,17 @@ static inline void zb_map_put(zb_map_t *m, const char *key, uint32_t klen, const
  * (ZB_ERR_SERIALIZATION) when buf is not one well-formed msgpack map. */
 int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *err);
 
-/* The field named `key`, or NULL. */
-const zb_field_t *zb_map_get(const zb_map_t *m, const char *key);
+/* The field named `key`, or NULL. Inline, so that a literal key's
+ * length is a constant and each comparison is inlined: requests look
+ * fields up this way on every call. */
+static inline const zb_field_t *zb_map_get(const zb_map_t *m, const char *key)
+{
+    size_t klen = strlen(key);
+    for (int k = 0; k < m->count; k++)
+        if (m->fields[k].key_len == klen && memcmp(m->fields[k].key, key, klen) == 0)
+            return &m->fields[k];
+    return NULL;
+}
 
 /* Typed getters. Return 0 when the field is present with the right type,
  * 1 when it is absent (or nil: a nil field counts as absent), -1 when it is
