@@ -166,5 +166,10 @@ void outbox__flush(zb_outbox_t *self, zb_broker_t *b)
 
 size_t outbox__bytes(const zb_outbox_t *self)
 {
-    return self->nstaged ? self->bytes->len : 0;
+    /* Envelopes, ids and topics, and the records that point into them: an
+     * event matching many rules with many targets stages little text but
+     * many records. */
+    return self->nstaged ? self->bytes->len + (size_t) self->nstaged * sizeof(staged_t)
+                               + (size_t) self->nevents * sizeof(staged_event_t)
+                         : 0;
 }

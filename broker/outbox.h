@@ -56,7 +56,8 @@ void outbox__deliver(zb_broker_t *b, zb_bus_t *bus, zb_rule_t *rule, zb_target_t
 /* Delivers everything staged, in order, then empties the outbox. */
 void outbox__flush(zb_outbox_t *self, zb_broker_t *b);
 
-/* Bytes held for staged deliveries (0 when empty). */
+/* Bytes held for staged deliveries, their records included (0 when
+ * empty). */
 size_t outbox__bytes(const zb_outbox_t *self);
 
 #endif
