@@ -158,6 +158,7 @@ typedef struct zb_broker {
     zb_outbox_t *outbox;       /* deliveries staged during a burst */
     pending_reply_t *replies;  /* a burst's replies, sent after its deliveries */
     size_t nreplies;
+    size_t reply_bytes;        /* bodies of those replies */
 
     uint64_t now_ns;           /* CLOCK_MONOTONIC when the current request was read */
     uint64_t now_ms;           /* Unix time in ms of the same moment (event ids) */

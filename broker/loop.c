@@ -33,10 +33,11 @@
 /* Requests handled per wake-up before signals are looked at again: keeps
  * SIGTERM responsive under a flood while amortising zmq_poll. */
 #define BATCH 1024
-/* A burst's replies wait (after their deliveries) at most this many at a
- * time, and its staged deliveries hold at most about this many bytes:
- * beyond either the burst is flushed early. */
+/* A burst's replies wait (after their deliveries) at most this many, and
+ * this many bytes, at a time, and its staged deliveries hold at most about
+ * MAX_OUTBOX_BYTES: beyond any of them the burst is flushed early. */
 #define MAX_PENDING_REPLIES 256
+#define MAX_PENDING_REPLY_BYTES (4u << 20)
 #define MAX_OUTBOX_BYTES (4u << 20)
 
 /* A reply held until its burst's deliveries are handed over: the route
@@ -247,6 +248,7 @@ static void s_send_replies(zb_broker_t *b)
                 zmq_msg_close(&p->parts[i]);
     }
     b->nreplies = 0;
+    b->reply_bytes = 0;
 }
 
 /* Ends a burst: deliveries first, then the replies that acknowledge them. */
@@ -305,11 +307,12 @@ static int s_serve_one(zb_broker_t *b)
         memcpy(zmq_msg_data(&p->parts[p->n]), b->reply->data, b->reply->len);
         p->n++;
         b->nreplies++;
+        b->reply_bytes += b->reply->len;
     } else {
         for (int i = 0; i < p->n; i++) /* no memory for the reply: drop it */
             zmq_msg_close(&p->parts[i]);
     }
-    if (b->nreplies == MAX_PENDING_REPLIES)
+    if (b->nreplies == MAX_PENDING_REPLIES || b->reply_bytes > MAX_PENDING_REPLY_BYTES)
         s_flush_burst(b);
     return 0;
 }
