@@ -76,6 +76,14 @@ static uint32_t s_child_make(zb_matcher_t *m, uint32_t parent, const char *name,
     ps->n_children++;
     ps->child_len_count[len & 31]++;
     ps->child_len_bits |= 1u << (len & 31);
+    if (ps->few_n < MT_FEW_CHILDREN) {
+        ps->few[ps->few_n].len = len;
+        ps->few[ps->few_n].state = st;
+        ps->few[ps->few_n].name = copy;
+        ps->few_n++;
+    } else {
+        ps->few_n = MT_MANY_CHILDREN; /* for good: the table serves */
+    }
     return st;
 }
 
@@ -91,6 +99,11 @@ static void s_state_unref(zb_matcher_t *m, uint32_t st)
         mt_state_t *ps = STATE(m, parent);
         if (--ps->child_len_count[s->name_len & 31] == 0)
             ps->child_len_bits &= ~(1u << (s->name_len & 31));
+        for (uint32_t i = 0; ps->few_n != MT_MANY_CHILDREN && i < ps->few_n; i++)
+            if (ps->few[i].state == st) {
+                ps->few[i] = ps->few[--ps->few_n];
+                break;
+            }
         mt_hmap_remove(&m->fields, parent, MT_TAG_FIELD, s->name, s->name_len, st);
         mt_state_free_contents(s);
         mt_table_release(&m->states, st);

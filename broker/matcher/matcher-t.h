@@ -34,6 +34,8 @@
 #include "matcher.h"
 
 #define MT_NONE UINT32_MAX
+#define MT_FEW_CHILDREN 6
+#define MT_MANY_CHILDREN UINT8_MAX
 /* Deepest event nesting read (objects + arrays). */
 #define MT_MAX_DEPTH 64
 /* Position comparisons one event may spend on array consistency. Ordinary
@@ -271,6 +273,16 @@ typedef struct mt_state {
      * is skipped without hashing it. */
     uint32_t child_len_bits;
     uint16_t child_len_count[32];
+    /* Most states have a handful of children: up to MT_FEW_CHILDREN are
+     * also listed here and found by comparing names, cheaper than hashing
+     * the key. few_n is MT_MANY_CHILDREN once there were more (the fields
+     * table alone serves then). */
+    uint8_t few_n;
+    struct mt_few {
+        uint32_t len;
+        uint32_t state;
+        const char *name;  /* the child's own name */
+    } few[MT_FEW_CHILDREN];
     uint32_t n_hashed;     /* installed hashed alternatives (tags S N T F Z) */
     uint32_t n_eic;        /* installed MT_TAG_EIC alternatives */
     uint32_t n_absent;     /* conditions here that accept absence */

@@ -7,6 +7,8 @@
 
 #include "matcher-t.h"
 
+#include <string.h>
+
 #include "json.h"
 
 /* ---- errors (pattern_parse.c) --------------------------------------------- */
@@ -130,12 +132,19 @@ static inline bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
     return MT_AT(m->states, mt_state_t, st)->n_children > 0;
 }
 
-/* mt_child() behind the length filter. */
+/* mt_child() behind the length filter, by comparing names when the state
+ * has few children. */
 static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const char *name, size_t len)
 {
-    if (!(MT_AT(m->states, mt_state_t, st)->child_len_bits & (1u << (len & 31))))
+    const mt_state_t *s = MT_AT(m->states, mt_state_t, st);
+    if (!(s->child_len_bits & (1u << (len & 31))))
         return MT_NONE;
-    return mt_child(m, st, name, len);
+    if (s->few_n == MT_MANY_CHILDREN)
+        return mt_child(m, st, name, len);
+    for (uint32_t i = 0; i < s->few_n; i++)
+        if (s->few[i].len == len && memcmp(s->few[i].name, name, len) == 0)
+            return s->few[i].state;
+    return MT_NONE;
 }
 
 /* ---- match.c --------------------------------------------------------------------- */
