@@ -9,6 +9,8 @@
 #include "casefold_table.h"
 #include "utf8.h"
 
+#include <string.h>
+
 uint32_t mt_fold_cp(uint32_t cp)
 {
     if (cp < 0x80)
@@ -32,8 +34,21 @@ uint32_t mt_fold_cp(uint32_t cp)
 size_t mt_fold_utf8(const char *s, size_t len, char *out)
 {
     const unsigned char *p = (const unsigned char *) s;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
+    size_t o = 0, i = 0;
+    /* ASCII eight bytes at a time (SWAR): 0x20 is added to each byte in
+     * 'A'..'Z'. Event text is mostly ASCII. */
+    for (; i + 8 <= len; i += 8, o += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+        uint64_t ge_a = w + 0x3f3f3f3f3f3f3f3full;   /* bit 7 set where byte >= 'A' */
+        uint64_t gt_z = w + 0x2525252525252525ull;   /* bit 7 set where byte > 'Z' */
+        uint64_t upper = (ge_a & ~gt_z) & 0x8080808080808080ull;
+        w |= upper >> 2;                             /* + 0x20: bit 5 is clear in 'A'..'Z' */
+        memcpy(out + o, &w, 8);
+    }
+    while (i < len) {
         unsigned c = p[i];
         if (c < 0x80) {
             out[o++] = (char) ((c >= 'A' && c <= 'Z') ? c + 32 : c);

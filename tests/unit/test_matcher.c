@@ -1294,6 +1294,47 @@ static void replacing_a_rule_with_its_own_pattern(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* equals-ignore-case folds ASCII eight bytes at a time: every printable
+ * ASCII byte, in every position of long and short values, must fold as
+ * one byte at a time would (the rule is written folded, the value in
+ * random case; one changed letter must not match). */
+static void ignore_case_folds_ascii_in_every_position(void **state)
+{
+    (void) state;
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    s_rng = 77u;
+    for (int round = 0; round < 400; round++) {
+        char lower[48], mixed[48], other[48], p[160], ev[160];
+        int len = (int) s_rand(40);
+        for (int i = 0; i < len; i++) {
+            char c;
+            do
+                c = (char) (0x20 + s_rand(95));
+            while (c == '"' || c == '\\');
+            lower[i] = (char) (c >= 'A' && c <= 'Z' ? c + 32 : c);
+            mixed[i] = (char) (lower[i] >= 'a' && lower[i] <= 'z' && s_rand(2) ? lower[i] - 32 : lower[i]);
+        }
+        lower[len] = mixed[len] = '\0';
+        memcpy(other, mixed, (size_t) len + 1);
+        zb_matcher_t *m = zb_matcher_new();
+        snprintf(p, sizeof p, "{\"x\":[{\"equals-ignore-case\":\"%s\"}]}", lower);
+        assert_int_equal(zb_matcher_add(m, 1, ZB_FORMAT_JSON, p, strlen(p), &err), 0);
+        const uint64_t *ids;
+        snprintf(ev, sizeof ev, "{\"x\":\"%s\"}", mixed);
+        if (zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err) != 1)
+            fail_msg("%s does not match %s", ev, p);
+        if (len > 0) {
+            int at = (int) s_rand((uint32_t) len);
+            other[at] = other[at] == '#' ? '%' : '#';
+            snprintf(ev, sizeof ev, "{\"x\":\"%s\"}", other);
+            assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err), 0);
+        }
+        zb_matcher_destroy(&m);
+    }
+    zb_match_ctx_destroy(&ctx);
+}
+
 /* Each value visits every anything-but rule on its field (to fire it or
  * cancel it); one event may make MT_AB_BUDGET (64 Mi) such visits. */
 static void anything_but_visits_have_a_budget(void **state)
@@ -1352,6 +1393,7 @@ int main(void)
         cmocka_unit_test(contains_wildcard_checked_once_per_value),
         cmocka_unit_test(shared_conditions_outlive_their_first_rule),
         cmocka_unit_test(replacing_a_rule_with_its_own_pattern),
+        cmocka_unit_test(ignore_case_folds_ascii_in_every_position),
         cmocka_unit_test(numeric_bounds_over_the_double_range),
         cmocka_unit_test(exists_on_leaves_only),
         cmocka_unit_test(cidr_v4_v6),
