@@ -311,6 +311,8 @@ typedef struct run {
 typedef struct result {
     double eps;        /* events/s delivered, per subscriber (slowest) */
     double cpu_us;     /* server CPU (all its threads) per event accepted, or 0 */
+    double client_us;  /* this process's CPU (producer, subscribers, their
+                        * ZeroMQ or nats threads) per event */
     uint64_t lost;
     double p50, p99, p999; /* microseconds */
     uint64_t got;
@@ -471,6 +473,7 @@ static result_t s_run(const run_t *r)
     usleep(300000); /* subscriptions reach the publisher */
     pid_t server = s_server_pid[r->sys];
     double cpu0 = server > 0 ? s_cpu_secs(server) : -1;
+    double self0 = s_cpu_secs(getpid());
     uint64_t start = s_now();
 #ifdef HAVE_NATS
     if (r->sys == SYS_NATS)
@@ -523,6 +526,9 @@ static result_t s_run(const run_t *r)
     double cpu1 = server > 0 ? s_cpu_secs(server) : -1;
     if (cpu0 >= 0 && cpu1 >= 0 && res.got > 0)
         res.cpu_us = (cpu1 - cpu0) / (double) r->events * 1e6;
+    double self1 = s_cpu_secs(getpid());
+    if (self0 >= 0 && self1 >= 0 && res.got > 0)
+        res.client_us = (self1 - self0) / (double) r->events * 1e6;
     if (nall) {
         qsort(all, nall, sizeof *all, s_cmp);
         res.p50 = (double) all[nall / 2] / 1e3;
@@ -663,8 +669,9 @@ static void s_print(const char *label, const result_t *r, double rate)
         printf("  %-34s p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  lost %" PRIu64 "\n",
                label, r->p50, r->p99, r->p999, r->lost);
     else if (r->cpu_us > 0)
-        printf("  %-34s %10.0f events/s per subscriber  lost %" PRIu64 "  server CPU %.2f us/event\n",
-               label, r->eps, r->lost, r->cpu_us);
+        printf("  %-34s %10.0f events/s per subscriber  lost %" PRIu64
+               "  CPU us/event: server %.2f, clients %.2f\n",
+               label, r->eps, r->lost, r->cpu_us, r->client_us);
     else
         printf("  %-34s %10.0f events/s per subscriber  lost %" PRIu64 "\n", label, r->eps,
                r->lost);
