@@ -2,7 +2,7 @@
  * bench_broker.c — zbridged against a bare ZeroMQ relay and nats-server.
  *
  *   bench_broker [--zbridged PATH] [--events N] [--rate R] [--seconds S] [--runs K]
- *                [--rules N]
+ *                [--rules N] [--zbridge-only]
  *
  * One producer pipelines ~300-byte events on loopback TCP; one or four
  * subscribers count them, check sequence numbers (loss) and measure
@@ -683,6 +683,7 @@ int main(int argc, char **argv)
     uint64_t events = 300000;
     double rate = 20000, seconds = 2;
     int nrules = 100;
+    bool zbridge_only = false; /* for profiling: no references, no ratios */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--zbridged") && i + 1 < argc)
             zbridged = argv[++i];
@@ -696,9 +697,11 @@ int main(int argc, char **argv)
             nrules = atoi(argv[++i]) >= 4 ? atoi(argv[i]) : 4;
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
             s_runs = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
+        else if (!strcmp(argv[i], "--zbridge-only"))
+            zbridge_only = true;
         else {
             fprintf(stderr, "usage: bench_broker [--zbridged PATH] [--events N] [--rate R] "
-                            "[--seconds S] [--runs K] [--rules N]\n");
+                            "[--seconds S] [--runs K] [--rules N] [--zbridge-only]\n");
             return 2;
         }
     }
@@ -766,6 +769,13 @@ int main(int argc, char **argv)
     static const int batch_of[2] = { 1, 10 };
     for (int s = 0; s < 2; s++) {
         printf("\n%d subscriber%s\n", subs_of[s], subs_of[s] > 1 ? "s" : "");
+        for (int bi = 0; zbridge_only && bi < 2; bi++) {
+            run_t z = { SYS_ZBRIDGE, subs_of[s], batch_of[bi], events, 0, zin, zout };
+            result_t x = s_best(&z);
+            s_print(batch_of[bi] > 1 ? "zbridge, 10 entries/request" : "zbridge, 1 entry/request", &x, 0);
+        }
+        if (zbridge_only)
+            continue;
         run_t r = { SYS_RELAY, subs_of[s], 1, events, 0, rin, rout };
         rt[s] = s_best(&r);
         s_print("relay (ceiling)", &rt[s], 0);
@@ -795,9 +805,10 @@ int main(int argc, char **argv)
             s_print(label, &zl[s][bi], rate);
         }
     }
-    printf("\nzbridge as ratios (throughput: zbridge/x, higher is better; p99: zbridge/x, "
-           "lower is better)\n");
-    for (int s = 0; s < 2; s++)
+    if (!zbridge_only)
+        printf("\nzbridge as ratios (throughput: zbridge/x, higher is better; p99: zbridge/x, "
+               "lower is better)\n");
+    for (int s = 0; s < 2 && !zbridge_only; s++)
         for (int bi = 0; bi < 2; bi++) {
             printf("  %d sub, %2d/request: throughput %.2fx relay", subs_of[s], batch_of[bi],
                    zt[s][bi].eps / (rt[s].eps > 0 ? rt[s].eps : 1));
