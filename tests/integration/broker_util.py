@@ -76,3 +76,14 @@ buses:
           - id: t1
             endpoint: {endpoint}{t}
 """
+
+
+def start_again(b):
+    """Starts the stopped broker b again and waits for this run's "ready"
+    (its log is appended to, so earlier runs' lines are counted out)."""
+    runs = b.log_text().count("ready on")
+    b.start(wait=False)
+    deadline = time.monotonic() + 10
+    while b.log_text().count("ready on") <= runs:
+        assert time.monotonic() < deadline and b.proc.poll() is None, b.log_text()
+        time.sleep(0.02)

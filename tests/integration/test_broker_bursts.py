@@ -8,7 +8,7 @@ import json
 import msgpack
 import zmq
 
-from broker_util import entry, free_port, nothing_more, receive, request, rules_with_target, subscriber
+from broker_util import entry, free_port, nothing_more, receive, rules_with_target, subscriber
 
 
 def _pipeline(sock, requests):

@@ -3,9 +3,8 @@ import random
 
 import msgpack
 import pytest
-import zmq
 
-from broker_util import entry, put_events, request
+from broker_util import entry, request
 
 
 def raw(sock, body):

@@ -2,21 +2,10 @@
 restored is reported, and a change that cannot be saved is undone without
 losing what was there before."""
 import socket
-import time
 
 import msgpack
 
-from broker_util import entry, free_port, put_events, receive, request, subscriber
-
-
-def restart(b):
-    """Starts b again and waits for this run's "ready" (the log is appended to)."""
-    runs = b.log_text().count("ready on")
-    b.start(wait=False)
-    deadline = time.monotonic() + 10
-    while b.log_text().count("ready on") <= runs:
-        assert time.monotonic() < deadline and b.proc.poll() is None, b.log_text()
-        time.sleep(0.02)
+from broker_util import entry, free_port, put_events, receive, request, start_again, subscriber
 
 
 def test_a_saved_target_that_cannot_be_reopened_is_logged_by_id(broker_factory):
@@ -33,7 +22,7 @@ def test_a_saved_target_that_cannot_be_reopened_is_logged_by_id(broker_factory):
         hog.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         hog.bind(("127.0.0.1", port))
         hog.listen()
-        restart(b)
+        start_again(b)
         log = b.log_text()
         assert "change 2 (PutTargets): target kept of rule r on EventBus default was not " \
                "restored: Target kept: cannot bind" in log, log
