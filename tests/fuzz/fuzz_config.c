@@ -17,6 +17,8 @@
 #include "config.h"
 #include "zb_buf.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("fuzz-rules.yaml", 0);

@@ -18,6 +18,8 @@
 
 #define MAX_OPS 64
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *at[MAX_OPS + 2];
