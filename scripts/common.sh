@@ -7,7 +7,7 @@
 ZB_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 ZB_PACKAGES_BUILD="build-essential meson ninja-build pkg-config libzmq3-dev libczmq-dev
-libmsgpack-dev libyaml-dev"
+libmsgpack-dev libyaml-dev libjemalloc-dev"
 ZB_PACKAGES_TEST="libcmocka-dev python3 python3-zmq python3-msgpack python3-pytest
 clang libclang-rt-14-dev"
 
