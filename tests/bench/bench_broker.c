@@ -769,28 +769,23 @@ int main(int argc, char **argv)
     static const int batch_of[2] = { 1, 10 };
     for (int s = 0; s < 2; s++) {
         printf("\n%d subscriber%s\n", subs_of[s], subs_of[s] > 1 ? "s" : "");
-        for (int bi = 0; zbridge_only && bi < 2; bi++) {
-            run_t z = { SYS_ZBRIDGE, subs_of[s], batch_of[bi], events, 0, zin, zout };
-            result_t x = s_best(&z);
-            s_print(batch_of[bi] > 1 ? "zbridge, 10 entries/request" : "zbridge, 1 entry/request", &x, 0);
-        }
-        if (zbridge_only)
-            continue;
-        run_t r = { SYS_RELAY, subs_of[s], 1, events, 0, rin, rout };
-        rt[s] = s_best(&r);
-        s_print("relay (ceiling)", &rt[s], 0);
-        r.rate = rate;
-        r.events = paced;
-        rl[s] = s_best(&r);
-        s_print("relay (ceiling)", &rl[s], rate);
-        if (npid > 0) {
-            run_t n = { SYS_NATS, subs_of[s], 1, events, 0, nurl, nurl };
-            nt[s] = s_best(&n);
-            s_print("nats-server", &nt[s], 0);
-            n.rate = rate;
-            n.events = paced;
-            nl[s] = s_best(&n);
-            s_print("nats-server", &nl[s], rate);
+        if (!zbridge_only) { /* the references */
+            run_t r = { SYS_RELAY, subs_of[s], 1, events, 0, rin, rout };
+            rt[s] = s_best(&r);
+            s_print("relay (ceiling)", &rt[s], 0);
+            r.rate = rate;
+            r.events = paced;
+            rl[s] = s_best(&r);
+            s_print("relay (ceiling)", &rl[s], rate);
+            if (npid > 0) {
+                run_t n = { SYS_NATS, subs_of[s], 1, events, 0, nurl, nurl };
+                nt[s] = s_best(&n);
+                s_print("nats-server", &nt[s], 0);
+                n.rate = rate;
+                n.events = paced;
+                nl[s] = s_best(&n);
+                s_print("nats-server", &nl[s], rate);
+            }
         }
         for (int bi = 0; bi < 2; bi++) {
             char label[64];
