@@ -122,13 +122,15 @@ static void s_put_targets(const char *endpoint)
     zb_buf_destroy(&r);
 }
 
-static void s_put_event(int amount)
+/* Writes a PutEvents request of one entry with `nfields` fields: Source
+ * shop, DetailType Big, EventBusName orders, then the key Detail, whose
+ * value (and any further fields) the caller appends. */
+static void s_begin_entry(zb_buf_t *r, uint32_t nfields)
 {
-    zb_buf_t *r = zb_buf_new(128);
     zb_request_begin(r, ZB_ACTION_PUT_EVENTS, 1, NULL, 0);
     zb_put_cstr(r, "Entries");
     zb_mpk_put_array(r, 1);
-    zb_mpk_put_map(r, 4);
+    zb_mpk_put_map(r, nfields);
     zb_put_cstr(r, "Source");
     zb_put_cstr(r, "shop");
     zb_put_cstr(r, "DetailType");
@@ -136,6 +138,12 @@ static void s_put_event(int amount)
     zb_put_cstr(r, "EventBusName");
     zb_put_cstr(r, "orders");
     zb_put_cstr(r, "Detail");
+}
+
+static void s_put_event(int amount)
+{
+    zb_buf_t *r = zb_buf_new(128);
+    s_begin_entry(r, 4);
     zb_buf_t *d = zb_buf_new(32);
     zb_buf_appendf(d, "{\"amount\": %d}", amount);
     zb_mpk_put_str(r, d->data, d->len);
@@ -241,17 +249,7 @@ static const char *s_put_entry(int extra, const char *tail_key, const char *tail
 {
     static char code[64];
     zb_buf_t *r = zb_buf_new(1024);
-    zb_request_begin(r, ZB_ACTION_PUT_EVENTS, 1, NULL, 0);
-    zb_put_cstr(r, "Entries");
-    zb_mpk_put_array(r, 1);
-    zb_mpk_put_map(r, (uint32_t) (4 + extra + (tail_key ? 1 : 0)));
-    zb_put_cstr(r, "Source");
-    zb_put_cstr(r, "shop");
-    zb_put_cstr(r, "DetailType");
-    zb_put_cstr(r, "Big");
-    zb_put_cstr(r, "EventBusName");
-    zb_put_cstr(r, "orders");
-    zb_put_cstr(r, "Detail");
+    s_begin_entry(r, (uint32_t) (4 + extra + (tail_key ? 1 : 0)));
     zb_put_cstr(r, "{\"amount\": 500}");
     for (int i = 0; i < extra; i++) {
         char k[16];
