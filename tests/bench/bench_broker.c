@@ -684,6 +684,7 @@ int main(int argc, char **argv)
     double rate = 20000, seconds = 2;
     int nrules = 100;
     bool zbridge_only = false; /* for profiling: no references, no ratios */
+    int only_subs = 0, only_batch = 0; /* for profiling: one configuration */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--zbridged") && i + 1 < argc)
             zbridged = argv[++i];
@@ -699,9 +700,14 @@ int main(int argc, char **argv)
             s_runs = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
         else if (!strcmp(argv[i], "--zbridge-only"))
             zbridge_only = true;
+        else if (!strcmp(argv[i], "--subs") && i + 1 < argc)
+            only_subs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            only_batch = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_broker [--zbridged PATH] [--events N] [--rate R] "
-                            "[--seconds S] [--runs K] [--rules N] [--zbridge-only]\n");
+                            "[--seconds S] [--runs K] [--rules N] [--zbridge-only] "
+                            "[--subs 1|4] [--batch 1|10]\n");
             return 2;
         }
     }
@@ -768,6 +774,8 @@ int main(int argc, char **argv)
     static const int subs_of[2] = { 1, 4 };
     static const int batch_of[2] = { 1, 10 };
     for (int s = 0; s < 2; s++) {
+        if (only_subs && only_subs != subs_of[s])
+            continue;
         printf("\n%d subscriber%s\n", subs_of[s], subs_of[s] > 1 ? "s" : "");
         if (!zbridge_only) { /* the references */
             run_t r = { SYS_RELAY, subs_of[s], 1, events, 0, rin, rout };
@@ -788,6 +796,8 @@ int main(int argc, char **argv)
             }
         }
         for (int bi = 0; bi < 2; bi++) {
+            if (only_batch && only_batch != batch_of[bi])
+                continue;
             char label[64];
             snprintf(label, sizeof label, "zbridge, %d entr%s/request", batch_of[bi],
                      batch_of[bi] > 1 ? "ies" : "y");
@@ -800,6 +810,8 @@ int main(int argc, char **argv)
             s_print(label, &zl[s][bi], rate);
         }
     }
+    if (only_subs || only_batch)
+        zbridge_only = true; /* a ratio needs every configuration it names */
     if (!zbridge_only)
         printf("\nzbridge as ratios (throughput: zbridge/x, higher is better; p99: zbridge/x, "
                "lower is better)\n");
