@@ -113,7 +113,10 @@ int zb_proto_fail(zb_proto_error_t *err, zb_error_code_t code, const char *fmt, 
 
 /* ==== decoded maps =========================================================== */
 
-int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *err)
+/* zb_map_decode, with the value of reader->key (when reader is not NULL)
+ * read by reader->read instead of checked by zb_mpk_skip. */
+static int s_map_decode(zb_map_t *m, const void *buf, size_t len, const zb_value_reader_t *reader,
+                        zb_proto_error_t *err)
 {
     m->count = 0;
     zb_mpk_t c;
@@ -133,7 +136,11 @@ int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *er
         if (!keyed && zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH) == -1)
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
         const uint8_t *val = c.p;
-        if (zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH) == -1)
+        int rc = reader && keyed && klen == reader->key_len
+                         && memcmp(key, reader->key, klen) == 0
+                     ? reader->read(reader->ctx, &c)
+                     : zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH);
+        if (rc == -1)
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
         if (!keyed)
             continue;
@@ -142,6 +149,11 @@ int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *er
     if (!zb_mpk_at_end(&c))
         return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
     return 0;
+}
+
+int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *err)
+{
+    return s_map_decode(m, buf, len, NULL, err);
 }
 
 /* Positions a cursor on a present, non-nil field. Returns 1 when absent. */
@@ -199,12 +211,18 @@ int zb_map_require_str(const zb_map_t *m, const char *key, bool required, const 
 
 int zb_request_decode(zb_request_t *req, const void *body, size_t len, zb_proto_error_t *err)
 {
+    return zb_request_decode_with(req, body, len, NULL, err);
+}
+
+int zb_request_decode_with(zb_request_t *req, const void *body, size_t len,
+                           const zb_value_reader_t *reader, zb_proto_error_t *err)
+{
     req->action = ZB_ACTION_UNKNOWN;
     req->action_name = NULL;
     req->action_name_len = 0;
     req->request_id = NULL;
     req->request_id_len = 0;
-    if (zb_map_decode(&req->map, body, len, err) == -1)
+    if (s_map_decode(&req->map, body, len, reader, err) == -1)
         return -1;
     const zb_field_t *rid = zb_map_get(&req->map, "RequestId");
     if (rid && rid->val_len > ZB_MAX_REQUEST_ID_BYTES)

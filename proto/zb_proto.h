@@ -232,6 +232,27 @@ typedef struct zb_request {
  * error reply can still echo it. */
 int zb_request_decode(zb_request_t *req, const void *body, size_t len, zb_proto_error_t *err);
 
+/* A handler's reader for the value of one request key, run by the decoder
+ * in place of its own check of that value, so that a large value
+ * (PutEvents' Entries) is checked and read in one pass rather than walked
+ * once by the decoder and again by the handler. Called with the cursor on
+ * the value, it must move the cursor past it and return 0, or return -1
+ * exactly when zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH) would: the request is
+ * then refused as not valid msgpack, like any other. It may be called for
+ * a key the map then drops (past ZB_PROTO_MAX_FIELDS), or more than once
+ * for a repeated key (the map keeps the last value): what it read belongs
+ * to the field only when the field's val is the value it was called on. */
+typedef struct zb_value_reader {
+    const char *key;
+    uint32_t key_len;
+    int (*read)(void *ctx, zb_mpk_t *c);
+    void *ctx;
+} zb_value_reader_t;
+
+/* zb_request_decode with reader->read reading reader->key's value. */
+int zb_request_decode_with(zb_request_t *req, const void *body, size_t len,
+                           const zb_value_reader_t *reader, zb_proto_error_t *err);
+
 /* Starts a request map with `nfields` action fields still to come: writes
  * the map header, "Action" and, when request_id is not NULL, "RequestId"
  * (request_id_len raw msgpack bytes). For clients. */

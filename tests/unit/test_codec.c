@@ -158,6 +158,48 @@ static void request_decode_reports_action_errors_and_keeps_request_id(void **sta
     zb_buf_destroy(&b);
 }
 
+/* A reader that skips the value as the decoder would, remembering where it
+ * was called, and refuses values starting with "bad". */
+static int s_reader_calls;
+static const uint8_t *s_reader_val;
+
+static int s_reader(void *ctx, zb_mpk_t *c)
+{
+    (void) ctx;
+    s_reader_calls++;
+    s_reader_val = c->p;
+    const char *s;
+    uint32_t n;
+    zb_mpk_t probe = *c;
+    if (zb_mpk_read_str(&probe, &s, &n) == 0 && n >= 3 && memcmp(s, "bad", 3) == 0)
+        return -1;
+    return zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+}
+
+static void request_decode_with_a_reader_reads_its_key_in_the_decoders_pass(void **state)
+{
+    static const zb_value_reader_t reader = { "Entries", 7, s_reader, NULL };
+    zb_request_t req;
+    zb_proto_error_t err;
+    zb_buf_t *b = s_map(3, "Entries", "one", "Action", "PutEvents", "Entries", "two");
+    s_reader_calls = 0;
+    assert_int_equal(zb_request_decode_with(&req, b->data, b->len, &reader, &err), 0);
+    /* called for each occurrence; the map keeps the last, as the reader saw */
+    assert_int_equal(s_reader_calls, 2);
+    const zb_field_t *f = zb_map_get(&req.map, "Entries");
+    assert_non_null(f);
+    assert_ptr_equal(f->val, s_reader_val);
+    zb_buf_destroy(&b);
+
+    /* the reader's -1 is the decoder's: the whole request is not msgpack */
+    b = s_map(2, "Entries", "bad", "Action", "PutEvents");
+    assert_int_equal(zb_request_decode_with(&req, b->data, b->len, &reader, &err), -1);
+    assert_int_equal(err.code, ZB_ERR_SERIALIZATION);
+    assert_string_equal(err.message, "Request body is not valid msgpack.");
+    assert_null(req.request_id);
+    zb_buf_destroy(&b);
+}
+
 static void request_begin_writes_what_request_decode_reads(void **state)
 {
     zb_buf_t *b = zb_buf_new(64);
@@ -302,6 +344,7 @@ int main(void)
         cmocka_unit_test(map_decode_last_duplicate_wins_and_skips_non_string_keys),
         cmocka_unit_test(map_decode_refuses_trailing_bytes_and_truncation),
         cmocka_unit_test(request_decode_reports_action_errors_and_keeps_request_id),
+        cmocka_unit_test(request_decode_with_a_reader_reads_its_key_in_the_decoders_pass),
         cmocka_unit_test(request_begin_writes_what_request_decode_reads),
         cmocka_unit_test(require_str_uses_eventbridge_wording),
         cmocka_unit_test(envelope_round_trips_in_eventbridge_order),
