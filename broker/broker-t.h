@@ -123,6 +123,7 @@ typedef struct pub_pool pub_pool_t;
 typedef struct zb_state zb_state_t;
 typedef struct zb_outbox zb_outbox_t;
 typedef struct pending_reply pending_reply_t;
+typedef struct ingest_batch ingest_batch_t;
 
 typedef struct zb_broker {
     zb_config_t *cfg;          /* the rules file the live registry came from */
@@ -156,6 +157,7 @@ typedef struct zb_broker {
     zb_buf_t *env;             /* one envelope at a time, reused */
     zb_buf_t *topic;           /* expanded topics, reused */
     zb_outbox_t *outbox;       /* deliveries staged during a burst */
+    ingest_batch_t *batch;     /* PutEvents entries, read as their request is decoded */
     pending_reply_t *replies;  /* a burst's replies, sent after its deliveries */
     size_t nreplies;
     size_t reply_bytes;        /* bodies of those replies */

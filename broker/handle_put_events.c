@@ -7,8 +7,10 @@
 #include "ingest.h"
 
 /* Precondition: b->now_ns and the time cache were stamped for this request
- * (ingest__clock). The entries' replies are collected in b->entries first
- * because FailedEntryCount comes before them in the reply map. */
+ * (ingest__clock). Every entry was read and checked (ingest__entries)
+ * before the first is processed. The entries' replies are collected in
+ * b->entries first because FailedEntryCount comes before them in the reply
+ * map. */
 int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
                        zb_proto_error_t *err)
 {
@@ -35,14 +37,14 @@ int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
                              "constraint: Member must have length less than or equal to %lld "
                              "(max-entries-per-request)",
                              (long long) b->cfg->limits.max_entries);
+    if (ingest__entries(b, f->val, f->val_len) == -1)
+        return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
     zb_buf_reset(b->entries);
     uint32_t failed = 0;
     for (uint32_t i = 0; i < n; i++) {
         char id[ZB_UUID_LEN + 1];
         zb_proto_error_t eerr;
-        /* The request body was checked whole by zb_map_decode, so walking
-         * it entry by entry cannot run off the end. */
-        if (ingest__entry(b, &c, id, &eerr) == 0) {
+        if (ingest__entry(b, i, id, &eerr) == 0) {
             /* {"EventId": id} with its constant bytes pre-encoded: one
              * append per accepted entry. */
             static const char head[] = "\x81\xa7" "EventId" "\xd9" "\x24";

@@ -4,6 +4,7 @@
 #include "ingest.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -266,24 +267,43 @@ static int s_field_of(const char *key, uint32_t klen)
     }
 }
 
-/* Reads one entry map at the cursor into *e in a single pass, leaving the
- * cursor after the entry whatever happens. A map Detail is validated in
- * the same pass (*detail_ok), so its bytes are walked once here rather
- * than once to find its end and again to check it. For a repeated key the
- * last value wins. An entry of more than ZB_PROTO_MAX_FIELDS pairs goes
- * through a zb_map_t, as decoded maps do, so that a key past that many
- * distinct ones is dropped as everywhere else. Precondition: the bytes
- * were checked whole (complete values, bounded depth) by zb_map_decode of
- * the request. Returns -1 when the entry is not a map. */
-static int s_read_entry(zb_mpk_t *c, entry_fields_t *e, bool *detail_ok)
+/* One entry as read from the request: its fields, whether it was a map,
+ * and whether its Detail (the last one, if repeated) is a valid map. */
+typedef struct entry_slot {
+    entry_fields_t f;
+    bool is_map;
+    bool detail_ok;
+} entry_slot_t;
+
+/* The entries of the request being handled: read once, checked as they
+ * are read, before any of them is processed. */
+struct ingest_batch {
+    const uint8_t *val;   /* the Entries value read, NULL when none */
+    uint32_t n;
+    uint32_t cap;
+    entry_slot_t *slots;
+};
+
+/* Levels left for an entry (Entries is one) and for its values (the entry
+ * is another), as zb_mpk_skip of the whole request counts them. */
+#define S_ENTRY_DEPTH (ZB_PROTO_MAX_DEPTH - 1)
+#define S_VALUE_DEPTH (ZB_PROTO_MAX_DEPTH - 2)
+
+/* Reads one entry at the cursor into *e in a single pass, checking it as
+ * zb_mpk_skip(c, S_ENTRY_DEPTH) would: returns -1 exactly when it is not
+ * valid msgpack within that depth, else 0 with the cursor after it. A map
+ * Detail is validated in the same pass (e->detail_ok), so its bytes are
+ * walked once. For a repeated key the last value wins. An entry of more
+ * than ZB_PROTO_MAX_FIELDS pairs goes through a zb_map_t, as decoded maps
+ * do, so that a key past that many distinct ones is dropped as everywhere
+ * else. */
+static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
 {
     uint32_t n;
     memset(e, 0, sizeof *e);
-    *detail_ok = false;
-    if (zb_mpk_read_map(c, &n) == -1) {
-        zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
-        return -1;
-    }
+    if (zb_mpk_read_map(c, &n) == -1)
+        return zb_mpk_skip(c, S_ENTRY_DEPTH); /* that entry's error, if it is msgpack */
+    e->is_map = true;
     bool many = n > ZB_PROTO_MAX_FIELDS;
     zb_map_t m;
     m.count = 0;
@@ -291,38 +311,98 @@ static int s_read_entry(zb_mpk_t *c, entry_fields_t *e, bool *detail_ok)
         const char *key;
         uint32_t klen;
         if (zb_mpk_read_str(c, &key, &klen) == -1) {
-            zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
-            zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+            if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
+                return -1;
             continue;
         }
         const uint8_t *val = c->p;
         int f = s_field_of(key, klen);
         if (f == F_DETAIL) {
+            /* A detail that passes the check is complete, and no deeper
+             * than the request allows (its bound is below that one). */
             zb_mpk_t probe = *c;
-            *detail_ok = s_check_detail(&probe) == 0; /* -1 for anything but a map */
-            if (*detail_ok)
+            e->detail_ok = s_check_detail(&probe) == 0; /* -1 for anything but a map */
+            if (e->detail_ok)
                 *c = probe;
-            else
-                zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+            else if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
+                return -1;
         }
-        else
-            zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+        else if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
+            return -1;
         if (many)
             zb_map_put(&m, key, klen, val, (uint32_t) (c->p - val));
         else if (f >= 0) {
-            e->val[f] = val;
-            e->len[f] = (uint32_t) (c->p - val);
+            e->f.val[f] = val;
+            e->f.len[f] = (uint32_t) (c->p - val);
         }
     }
     if (many)
         for (int f = 0; f < F_COUNT_; f++) {
             const zb_field_t *fl = zb_map_get(&m, s_field_names[f]);
             if (fl) {
-                e->val[f] = fl->val;
-                e->len[f] = fl->val_len;
+                e->f.val[f] = fl->val;
+                e->f.len[f] = fl->val_len;
             }
         }
     return 0;
+}
+
+/* Room for n slots. 0 or -1. */
+static int s_batch_room(zb_broker_t *b, uint32_t n)
+{
+    if (!b->batch && !(b->batch = calloc(1, sizeof *b->batch)))
+        return -1;
+    ingest_batch_t *bt = b->batch;
+    if (n <= bt->cap)
+        return 0;
+    entry_slot_t *slots = realloc(bt->slots, (size_t) n * sizeof *slots);
+    if (!slots)
+        return -1;
+    bt->slots = slots;
+    bt->cap = n;
+    return 0;
+}
+
+int ingest__read_entries(void *broker, zb_mpk_t *c)
+{
+    zb_broker_t *b = broker;
+    if (b->batch)
+        b->batch->val = NULL;
+    zb_mpk_t a = *c;
+    uint32_t n;
+    /* What PutEvents refuses whole (not an array, too many entries) is
+     * only checked; so is everything when memory runs out (the handler
+     * then says so). */
+    if (zb_mpk_read_array(&a, &n) == -1 || (int64_t) n > b->cfg->limits.max_entries
+        || s_batch_room(b, n) == -1)
+        return zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH);
+    for (uint32_t i = 0; i < n; i++)
+        if (s_read_entry(&a, &b->batch->slots[i]) == -1)
+            return -1;
+    b->batch->val = c->p;
+    b->batch->n = n;
+    *c = a;
+    return 0;
+}
+
+int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len)
+{
+    if (b->batch && b->batch->val == val)
+        return 0;
+    /* Decoded without the reader: read now (the value is valid msgpack,
+     * so only memory can fail). */
+    zb_mpk_t c;
+    zb_mpk_init(&c, val, len);
+    return ingest__read_entries(b, &c) == 0 && b->batch && b->batch->val == val ? 0 : -1;
+}
+
+void ingest__cleanup(zb_broker_t *b)
+{
+    if (!b->batch)
+        return;
+    free(b->batch->slots);
+    free(b->batch);
+    b->batch = NULL;
 }
 
 /* A field present and not nil (a nil field counts as absent). */
@@ -513,19 +593,20 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
     }
 }
 
-int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1],
+int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
                   zb_proto_error_t *err)
 {
-    entry_fields_t e;
-    bool detail_ok;
-    if (s_read_entry(entry, &e, &detail_ok) == -1)
+    const entry_slot_t *slot = &b->batch->slots[i];
+    const entry_fields_t *e = &slot->f;
+    bool detail_ok = slot->detail_ok;
+    if (!slot->is_map)
         return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT, "Entry is not a map.");
     const char *source, *dtype, *busname = "default";
     uint32_t source_len, dtype_len, bus_len = 7;
-    if (s_entry_str(&e, F_SOURCE, true, &source, &source_len, err) == -1
-        || s_entry_str(&e, F_DETAIL_TYPE, true, &dtype, &dtype_len, err) == -1)
+    if (s_entry_str(e, F_SOURCE, true, &source, &source_len, err) == -1
+        || s_entry_str(e, F_DETAIL_TYPE, true, &dtype, &dtype_len, err) == -1)
         return -1;
-    int rc = s_entry_str(&e, F_BUS, false, &busname, &bus_len, err);
+    int rc = s_entry_str(e, F_BUS, false, &busname, &bus_len, err);
     if (rc == -1)
         return -1;
     if (rc == 1 || bus_len == 0) {
@@ -542,12 +623,12 @@ int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1
     size_t res_len;
     char time_buf[ZB_TIME_LEN + 1];
     const char *time_text;
-    if (s_resources(&e, &res, &res_len, err) == -1 || s_time(b, &e, time_buf, &time_text, err) == -1)
+    if (s_resources(e, &res, &res_len, err) == -1 || s_time(b, e, time_buf, &time_text, err) == -1)
         goto failed;
     /* TraceHeader: accepted (and type-checked) but not delivered. */
     const char *th;
     uint32_t th_len;
-    if (s_field_str(&e, F_TRACE, &th, &th_len) == -1) {
+    if (s_field_str(e, F_TRACE, &th, &th_len) == -1) {
         zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
                       "Parameter TraceHeader is not valid. Reason: TraceHeader must be a "
                       "string.");
@@ -574,7 +655,7 @@ int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1
         zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
-    if (s_detail(b->env, &e, detail_ok, err) == -1)
+    if (s_detail(b->env, e, detail_ok, err) == -1)
         goto failed;
     if ((int64_t) b->env->len > b->cfg->limits.max_entry_bytes) {
         zb_proto_fail(err, ZB_ERR_LIMIT_EXCEEDED,

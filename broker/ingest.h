@@ -16,12 +16,30 @@
  * default event time and the id clock. Call once per request read. */
 void ingest__clock(zb_broker_t *b);
 
-/* Takes the PutEvents entry at the cursor and moves the cursor past it.
- * Precondition: the request body was checked whole by zb_map_decode.
- * Returns 0 when the event was accepted and published (its id in
- * event_id), or -1 with the entry's ErrorCode / ErrorMessage in *err. */
-int ingest__entry(zb_broker_t *b, zb_mpk_t *entry, char event_id[ZB_UUID_LEN + 1],
+/* Reads a request's PutEvents Entries into b->batch, checking them as it
+ * goes: a zb_value_reader_t's read (zb_proto.h) for the key "Entries",
+ * with the broker as ctx, so that the request is decoded and its entries
+ * read in one pass, and a request whose msgpack is invalid anywhere is
+ * refused whole before any of its entries is processed. Entries that
+ * PutEvents refuses whole (not an array, more than max-entries-per-request)
+ * are only checked. Returns 0, or -1 exactly as zb_mpk_skip(c,
+ * ZB_PROTO_MAX_DEPTH) would. */
+int ingest__read_entries(void *broker, zb_mpk_t *c);
+
+/* Makes b->batch hold the entries of the Entries value at val (len bytes,
+ * valid msgpack: an array of at most max-entries-per-request items),
+ * reading them unless the decoder did. Returns 0, or -1 when memory runs
+ * out. */
+int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len);
+
+/* Takes entry i of b->batch (ingest__entries). Returns 0 when the event
+ * was accepted and published (its id in event_id), or -1 with the entry's
+ * ErrorCode / ErrorMessage in *err. */
+int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
                   zb_proto_error_t *err);
+
+/* Frees b->batch. */
+void ingest__cleanup(zb_broker_t *b);
 
 /* Checks that a msgpack value is a JSON-compatible map: string keys,
  * finite numbers, UTF-8 strings, no bin or ext, nesting at most

@@ -189,7 +189,9 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
         zb_reply_error(b->reply, NULL, ZB_ERR_LIMIT_EXCEEDED, err.message);
         return;
     }
-    if (zb_request_decode(&req, body, len, &err) == -1) {
+    /* PutEvents' entries are read in the pass that checks the request. */
+    zb_value_reader_t reader = { "Entries", 7, ingest__read_entries, b };
+    if (zb_request_decode_with(&req, body, len, &reader, &err) == -1) {
         zb_reply_error(b->reply, req.request_id ? &req : NULL, err.code, err.message);
         return;
     }
@@ -497,6 +499,7 @@ void broker__destroy(zb_broker_t **self_p)
     zb_buf_destroy(&b->env);
     zb_buf_destroy(&b->topic);
     outbox__destroy(&b->outbox);
+    ingest__cleanup(b);
     free(b->replies);
     free(b->config_path);
     free(b);

@@ -4,7 +4,8 @@ import random
 import msgpack
 import pytest
 
-from broker_util import entry, request
+from broker_util import (entry, free_port, nothing_more, receive, request, rules_with_target,
+                         subscriber)
 
 
 def raw(sock, body):
@@ -102,6 +103,56 @@ def test_malformed_details_are_refused_per_entry(broker):
     r = raw(sock, bad_utf8)
     assert r["Entries"][0]["ErrorCode"] == "InvalidArgument"
     still_serving(broker, sock)
+
+
+def _nest(levels):
+    d = {}
+    for _ in range(levels - 1):
+        d = {"a": d}
+    return d
+
+
+def _eight_entries(seventh, first=()):
+    """A PutEvents body of eight good entries for bus orders, the seventh
+    replaced by `seventh`, with `first` fields before Action."""
+    entries = [entry(bus="orders", detail={"amount": 500, "seq": i}) for i in range(8)]
+    entries[6] = seventh
+    body = dict(first)
+    body.update({"Action": "PutEvents", "RequestId": "r-7", "Entries": entries})
+    return body
+
+
+# Each body is valid msgpack but for one spot inside the seventh of eight
+# entries: the first six are good, yet none may be accepted or delivered.
+@pytest.mark.parametrize("body", [
+    msgpack.packb(_eight_entries(entry(bus="orders", detail={"amount": 500, "mark": 7})))
+    .replace(b"\xa4mark\x07", b"\xa4mark\xc1"),
+    msgpack.packb(_eight_entries(entry(bus="orders", detail={"amount": 500, "x": [1, [2, 7]]})))
+    .replace(b"\x92\x02\x07", b"\x92\x02\xc1"),
+    msgpack.packb(_eight_entries(entry(bus="orders", detail={"amount": 500}, Extra=7777)))
+    .replace(b"\xa5Extra\xcd\x1e\x61", b"\xa5Extra\xc1\xc1\xc1"),
+    msgpack.packb(_eight_entries("ENTRY7MARK")).replace(b"\xaaENTRY7MARK", b"\xc1"),
+    msgpack.packb(_eight_entries(entry(bus="orders", detail=_nest(64)))),
+    msgpack.packb(_eight_entries(entry(bus="orders", detail={"amount": 500, "mark": 7}),
+                                 first={"Entries": 0}))
+    .replace(b"\xa4mark\x07", b"\xa4mark\xc1"),
+], ids=["reserved-byte-in-detail", "reserved-byte-deep-in-detail", "reserved-byte-in-other-key",
+        "reserved-byte-as-entry", "detail-past-the-request-depth", "entries-before-action"])
+def test_invalid_msgpack_in_a_late_entry_refuses_the_whole_request(broker_factory, body):
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    b = broker_factory(rules_with_target(ep))
+    sub = subscriber(b.ctx, ep)
+    sock = b.client()
+    sock.send(body)
+    # The reply a body that is not msgpack gets, byte for byte.
+    assert sock.recv() == msgpack.packb({"Error": {"Code": "SerializationException",
+                                                   "Message": "Request body is not valid msgpack."}})
+    assert nothing_more(sub), "no entry of the refused request is delivered"
+    r = request(sock, "PutEvents", Entries=[entry(bus="orders", detail={"amount": 500, "seq": 99})])
+    assert r["FailedEntryCount"] == 0
+    assert receive(sub)[1]["detail"]["seq"] == 99
+    m = request(sock, "GetMetrics")
+    assert m["PutEventsRequests"] == 1 and m["PutEventsEntriesCount"] == 1, m
 
 
 def test_random_bytes_never_hurt_the_broker(broker):
