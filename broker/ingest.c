@@ -61,28 +61,34 @@ static bool s_utf8(const char *s, size_t len)
 }
 
 /* The high bits of s[0..n): nonzero when a byte is not ASCII. Bytes
- * after the string up to `end` may be loaded but are masked out, so a
- * short string costs one load. */
+ * after the string up to `end` may be loaded but are shifted out, so a
+ * string of up to 8 bytes (most keys and many values) costs one load. */
 static inline uint64_t s_high_bits(const uint8_t *s, size_t n, const uint8_t *end)
 {
-    static const uint8_t keep[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-    uint64_t acc = 0, w, mask;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
-        acc |= w;
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t w, acc = 0;
+    if (n - 1 < 8 && (size_t) (end - s) >= 8) {
+        memcpy(&w, s, 8);
+        /* Keep the first n bytes in memory order: the low ones on a
+         * little-endian machine. n is 1..8, so the shift is 0..56. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        return (w << (8 * (8 - n))) & high;
+#else
+        return (w >> (8 * (8 - n))) & high;
+#endif
     }
-    if (i < n) {
-        if ((size_t) (end - (s + i)) >= 8) {
+    if (n >= 8) {
+        /* Whole words, then the last 8 bytes (overlapping is harmless). */
+        for (size_t i = 0; i + 8 < n; i += 8) {
             memcpy(&w, s + i, 8);
-            memcpy(&mask, keep + 8 - (n - i), 8); /* n - i bytes of 0xff first */
-            acc |= w & mask;
+            acc |= w;
         }
-        else
-            for (; i < n; i++)
-                acc |= s[i];
+        memcpy(&w, s + n - 8, 8);
+        return (acc | w) & high;
     }
-    return acc & 0x8080808080808080ull;
+    for (size_t i = 0; i < n; i++) /* short, at the very end of the buffer */
+        acc |= s[i];
+    return acc & 0x80;
 }
 
 /* A string's bytes in the Detail walk: checked as UTF-8 at once when
@@ -95,18 +101,50 @@ static inline bool s_text(const uint8_t *s, size_t n, const uint8_t *end, uint64
     return true;
 }
 
+/* What the Detail walk does with an item, by its first byte: the common
+ * kinds are handled in line, the rest (D_OTHER) through zb_mpk_read. */
+enum { D_OTHER, D_FIXSTR, D_SCALAR, D_STR8, D_FLOAT64, D_FIXMAP, D_FIXARRAY };
+
+static const uint8_t s_dkind[256] = {
+#define R8(k) k, k, k, k, k, k, k, k
+#define R16(k) R8(k), R8(k)
+    R16(D_SCALAR), R16(D_SCALAR), R16(D_SCALAR), R16(D_SCALAR),       /* 0x00-0x3f fixint */
+    R16(D_SCALAR), R16(D_SCALAR), R16(D_SCALAR), R16(D_SCALAR),       /* 0x40-0x7f fixint */
+    R16(D_FIXMAP), R16(D_FIXARRAY), R16(D_FIXSTR), R16(D_FIXSTR),     /* 0x80-0xbf */
+    D_SCALAR, D_OTHER, D_SCALAR, D_SCALAR,                            /* nil, 0xc1, bools */
+    D_OTHER, D_OTHER, D_OTHER, D_OTHER, D_OTHER, D_OTHER,             /* bin, ext */
+    D_OTHER, D_FLOAT64,                                               /* float 32, 64 */
+    R8(D_SCALAR),                                                     /* 0xcc-0xd3 ints */
+    D_OTHER, D_OTHER, D_OTHER, D_OTHER, D_OTHER,                      /* fixext */
+    D_STR8, D_OTHER, D_OTHER, D_OTHER, D_OTHER, D_OTHER, D_OTHER,     /* str, array, map */
+    R16(D_SCALAR), R16(D_SCALAR),                                     /* 0xe0-0xff fixint */
+#undef R16
+#undef R8
+};
+
+/* The whole size of a D_SCALAR item from its first byte. */
+static inline size_t s_scalar_size(uint8_t b)
+{
+    if (b < 0xcc || b >= 0xe0)
+        return 1; /* fixint, nil, bool */
+    return 1 + ((size_t) 1 << ((b - 0xcc) & 3)); /* integers: 1, 2, 4 or 8 bytes */
+}
+
 /* Walks the detail map at the cursor, checking everything but, when
  * `high` is not NULL, the strings' UTF-8 (see s_check_detail); on
  * success leaves the cursor after it (on failure the cursor is somewhere
- * inside). Short strings and fixed-size scalars, most of a detail, are
- * decoded here; other items go through zb_mpk_read. */
+ * inside). Success means a complete value, nested at most
+ * ZB_DETAIL_MAX_DEPTH levels (empty containers count). */
 static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
 {
-    zb_mpk_t c = *cur;
+    const uint8_t *p = cur->p, *end = cur->end;
+    zb_mpk_t c;
     zb_mpk_item_t it;
     uint32_t pairs;
+    c = *cur;
     if (zb_mpk_read_map(&c, &pairs) == -1)
         return -1;
+    p = c.p;
     /* An explicit stack of entries left per level (pairs for a map, items
      * for an array): hostile nesting cannot exhaust the C stack. */
     uint32_t left[ZB_PROTO_MAX_DEPTH + 1];
@@ -114,67 +152,76 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
     int depth = 0;
     left[0] = pairs;
     is_map[0] = true;
-    while (depth >= 0) {
+    for (;;) {
         if (left[depth] == 0) {
-            depth--;
+            if (depth-- == 0)
+                break;
             continue;
         }
         left[depth]--;
         if (is_map[depth]) {
             /* The key: a UTF-8 string. */
-            if (c.p < c.end && (*c.p & 0xe0) == 0xa0) {
-                uint32_t n = *c.p & 0x1f;
-                if ((size_t) (c.end - c.p - 1) < n || !s_text(c.p + 1, n, c.end, high))
+            if (p < end && (*p & 0xe0) == 0xa0) {
+                size_t n = *p & 0x1f;
+                if ((size_t) (end - p - 1) < n || !s_text(p + 1, n, end, high))
                     return -1;
-                c.p += 1 + n;
+                p += 1 + n;
             }
-            else if (zb_mpk_read(&c, &it) == -1 || it.type != ZB_MPK_STR
-                     || !s_text(it.v.raw.ptr, it.v.raw.len, c.end, high))
+            else {
+                c.p = p;
+                if (zb_mpk_read(&c, &it) == -1 || it.type != ZB_MPK_STR
+                    || !s_text(it.v.raw.ptr, it.v.raw.len, end, high))
+                    return -1;
+                p = c.p;
+            }
+        }
+        if (p >= end)
+            return -1;
+        uint8_t b = *p;
+        size_t avail = (size_t) (end - p), n;
+        switch (s_dkind[b]) {
+        case D_FIXSTR:
+            n = b & 0x1f;
+            if (avail - 1 < n || !s_text(p + 1, n, end, high))
                 return -1;
+            p += 1 + n;
+            continue;
+        case D_SCALAR:
+            n = s_scalar_size(b);
+            if (avail < n)
+                return -1;
+            p += n;
+            continue;
+        case D_STR8:
+            if (avail < 2 || avail - 2 < p[1] || !s_text(p + 2, p[1], end, high))
+                return -1;
+            p += 2 + p[1];
+            continue;
+        case D_FLOAT64:
+            /* A double is finite unless its 11 exponent bits are all set. */
+            if (avail < 9 || ((p[1] & 0x7f) == 0x7f && (p[2] & 0xf0) == 0xf0))
+                return -1;
+            p += 9;
+            continue;
+        case D_FIXMAP:
+        case D_FIXARRAY:
+            if (depth + 1 >= ZB_DETAIL_MAX_DEPTH)
+                return -1;
+            depth++;
+            is_map[depth] = s_dkind[b] == D_FIXMAP;
+            left[depth] = b & 0x0f;
+            p++;
+            continue;
+        default:
+            break;
         }
-        if (c.p < c.end) {
-            uint8_t b = *c.p;
-            size_t avail = (size_t) (c.end - c.p);
-            const uint8_t *str = NULL;
-            size_t n = 0;
-            if ((b & 0xe0) == 0xa0) {
-                n = b & 0x1f;
-                str = c.p + 1;
-            }
-            else if (b == 0xd9 && avail >= 2) {
-                n = c.p[1];
-                str = c.p + 2;
-            }
-            if (str) {
-                if ((size_t) (c.end - str) < n || !s_text(str, n, c.end, high))
-                    return -1;
-                c.p = str + n;
-                continue;
-            }
-            if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-                c.p++;
-                continue;
-            }
-            if (b >= 0xcc && b <= 0xd3) { /* integers: 1, 2, 4 or 8 bytes */
-                size_t w = 1 + ((size_t) 1 << ((b - 0xcc) & 3));
-                if (avail < w)
-                    return -1;
-                c.p += w;
-                continue;
-            }
-            if (b == 0xcb && avail >= 9) {
-                /* A double is finite unless its 11 exponent bits are all set. */
-                if ((c.p[1] & 0x7f) == 0x7f && (c.p[2] & 0xf0) == 0xf0)
-                    return -1;
-                c.p += 9;
-                continue;
-            }
-        }
+        c.p = p;
         if (zb_mpk_read(&c, &it) == -1)
             return -1;
+        p = c.p;
         switch (it.type) {
         case ZB_MPK_STR:
-            if (!s_text(it.v.raw.ptr, it.v.raw.len, c.end, high))
+            if (!s_text(it.v.raw.ptr, it.v.raw.len, end, high))
                 return -1;
             break;
         case ZB_MPK_FLOAT:
@@ -196,7 +243,7 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
             break;
         }
     }
-    *cur = c;
+    cur->p = p;
     return 0;
 }
 
