@@ -357,14 +357,28 @@ static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
     for (uint32_t i = 0; i < n; i++) {
         const char *key;
         uint32_t klen;
-        if (zb_mpk_read_str(c, &key, &klen) == -1) {
+        const uint8_t *p = c->p;
+        /* A fixstr key, as every field name is, read in line. */
+        if (p < c->end && (*p & 0xe0) == 0xa0 && (size_t) (c->end - p - 1) >= (*p & 0x1fu)) {
+            key = (const char *) p + 1;
+            klen = *p & 0x1f;
+            c->p = p + 1 + klen;
+        }
+        else if (zb_mpk_read_str(c, &key, &klen) == -1) {
             if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
                 return -1;
             continue;
         }
         const uint8_t *val = c->p;
         int f = s_field_of(key, klen);
-        if (f == F_DETAIL) {
+        if (val < c->end && (*val & 0xe0) == 0xa0 && (size_t) (c->end - val - 1) >= (*val & 0x1fu)) {
+            /* A fixstr value (Source, DetailType...): its size is in its
+             * first byte. As a Detail it is not a map, so not detail_ok. */
+            c->p = val + 1 + (*val & 0x1f);
+            if (f == F_DETAIL)
+                e->detail_ok = false;
+        }
+        else if (f == F_DETAIL) {
             /* A detail that passes the check is complete, and no deeper
              * than the request allows (its bound is below that one). */
             zb_mpk_t probe = *c;
@@ -476,20 +490,33 @@ static int s_field_str(const entry_fields_t *e, int f, const char **s, uint32_t 
     return zb_mpk_read_str(&c, s, len) == 0 ? 0 : -1;
 }
 
-/* A required, non-empty, UTF-8 string field, in EventBridge's words. */
-static int s_entry_str(const entry_fields_t *e, int f, bool required, const char **s,
-                       uint32_t *len, zb_proto_error_t *err)
+/* The error of a string field that is not one (required: or is absent or
+ * empty), in EventBridge's words. Out of line: formatting an error needs a
+ * large frame the accepted path should not pay for. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static int s_entry_str_fail(int f, bool not_string, zb_proto_error_t *err)
 {
     const char *key = s_field_names[f];
-    int rc = s_field_str(e, f, s, len);
-    if (rc == -1 || (rc == 0 && !s_utf8(*s, *len)))
+    if (not_string)
         return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
                              "Parameter %s is not valid. Reason: %s must be a UTF-8 string.", key,
                              key);
+    return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
+                         "Parameter %s is not valid. Reason: %s is a required argument.", key,
+                         key);
+}
+
+/* A required, non-empty, UTF-8 string field, in EventBridge's words. */
+static inline int s_entry_str(const entry_fields_t *e, int f, bool required, const char **s,
+                              uint32_t *len, zb_proto_error_t *err)
+{
+    int rc = s_field_str(e, f, s, len);
+    if (rc == -1 || (rc == 0 && !s_utf8(*s, *len)))
+        return s_entry_str_fail(f, true, err);
     if ((rc == 1 || *len == 0) && required)
-        return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT,
-                             "Parameter %s is not valid. Reason: %s is a required argument.", key,
-                             key);
+        return s_entry_str_fail(f, false, err);
     return rc;
 }
 
@@ -593,21 +620,36 @@ static void s_commit(zb_broker_t *b, zb_bus_t *bus)
     bus->entries++;
 }
 
-static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
-                      const char *event_id, const char *source, size_t source_len,
-                      const char *dtype, size_t dtype_len)
+/* Hands one delivery over now, outside the outbox (when staging runs out
+ * of memory). Out of line: the event record is built only here. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static void s_deliver_now(zb_broker_t *b, zb_bus_t *bus, zb_rule_t *rule, zb_target_t *t,
+                          const char *event_id, const char *topic, size_t topic_len)
 {
-    if (n > 0)
-        bus->matched++;
     zb_event_t ev = {
         .size = sizeof ev,
         .bus = bus->name,
+        .rule = rule->name,
+        .target_id = t->id,
+        .topic = topic,
+        .topic_len = topic_len,
         .envelope = b->env->data,
         .envelope_len = b->env->len,
         .event_id = event_id,
         .ingest_ns = b->now_ns,
         .attempt = 1,
     };
+    outbox__deliver(b, bus, rule, t, &ev, metrics__now_ns());
+}
+
+static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
+                      const char *event_id, const char *source, size_t source_len,
+                      const char *dtype, size_t dtype_len)
+{
+    if (n > 0)
+        bus->matched++;
     /* Staged in the outbox (handed over with the rest of the burst);
      * delivered at once only when staging runs out of memory. */
     bool staged = false, direct = false;
@@ -618,24 +660,24 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
             continue;
         rule->matched++;
         bus->triggered++;
-        ev.rule = rule->name;
         for (size_t k = 0; k < rule->ntargets; k++) {
             zb_target_t *t = rule->targets[k];
-            ev.target_id = t->id;
+            const char *topic;
+            size_t topic_len;
             target__topic(b, t, bus->name, rule->name, source, source_len, dtype, dtype_len,
-                          &ev.topic, &ev.topic_len);
+                          &topic, &topic_len);
             if (!direct) {
                 if (!staged)
-                    staged = outbox__event(b->outbox, ev.envelope, ev.envelope_len, event_id,
+                    staged = outbox__event(b->outbox, b->env->data, b->env->len, event_id,
                                            b->now_ns) == 0;
-                if (staged && outbox__stage(b->outbox, bus, rule, t, ev.topic, ev.topic_len) == 0)
+                if (staged && outbox__stage(b->outbox, bus, rule, t, topic, topic_len) == 0)
                     continue;
                 /* Out of memory: what is staged goes first, keeping the
                  * order, and the rest of this event goes directly. */
                 outbox__flush(b->outbox, b);
                 direct = true;
             }
-            outbox__deliver(b, bus, rule, t, &ev, metrics__now_ns());
+            s_deliver_now(b, bus, rule, t, event_id, topic, topic_len);
         }
     }
 }
