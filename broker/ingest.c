@@ -134,32 +134,38 @@ static inline size_t s_scalar_size(uint8_t b)
  * `high` is not NULL, the strings' UTF-8 (see s_check_detail); on
  * success leaves the cursor after it (on failure the cursor is somewhere
  * inside). Success means a complete value, nested at most
- * ZB_DETAIL_MAX_DEPTH levels (empty containers count). */
+ * ZB_DETAIL_MAX_DEPTH levels (empty containers count). Always inlined, so
+ * that each of its two callers gets a copy with `high` a constant. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
 {
-    const uint8_t *p = cur->p, *end = cur->end;
-    zb_mpk_t c;
+    const uint8_t *p, *end = cur->end;
+    zb_mpk_t c = *cur;
     zb_mpk_item_t it;
-    uint32_t pairs;
-    c = *cur;
-    if (zb_mpk_read_map(&c, &pairs) == -1)
+    uint32_t left;
+    if (zb_mpk_read_map(&c, &left) == -1)
         return -1;
     p = c.p;
-    /* An explicit stack of entries left per level (pairs for a map, items
-     * for an array): hostile nesting cannot exhaust the C stack. */
-    uint32_t left[ZB_PROTO_MAX_DEPTH + 1];
-    bool is_map[ZB_PROTO_MAX_DEPTH + 1];
+    /* The current level's count of entries left (pairs for a map, items
+     * for an array) and kind; the enclosing levels' wait on an explicit
+     * stack, so hostile nesting cannot exhaust the C stack. */
+    bool is_map = true;
+    uint32_t saved_left[ZB_DETAIL_MAX_DEPTH];
+    bool saved_map[ZB_DETAIL_MAX_DEPTH];
     int depth = 0;
-    left[0] = pairs;
-    is_map[0] = true;
     for (;;) {
-        if (left[depth] == 0) {
-            if (depth-- == 0)
+        if (left == 0) {
+            if (depth == 0)
                 break;
+            depth--;
+            left = saved_left[depth];
+            is_map = saved_map[depth];
             continue;
         }
-        left[depth]--;
-        if (is_map[depth]) {
+        left--;
+        if (is_map) {
             /* The key: a UTF-8 string. */
             if (p < end && (*p & 0xe0) == 0xa0) {
                 size_t n = *p & 0x1f;
@@ -179,6 +185,8 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
             return -1;
         uint8_t b = *p;
         size_t avail = (size_t) (end - p), n;
+        uint32_t count;
+        bool map;
         switch (s_dkind[b]) {
         case D_FIXSTR:
             n = b & 0x1f;
@@ -205,43 +213,44 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
             continue;
         case D_FIXMAP:
         case D_FIXARRAY:
-            if (depth + 1 >= ZB_DETAIL_MAX_DEPTH)
-                return -1;
-            depth++;
-            is_map[depth] = s_dkind[b] == D_FIXMAP;
-            left[depth] = b & 0x0f;
+            map = s_dkind[b] == D_FIXMAP;
+            count = b & 0x0f;
             p++;
-            continue;
-        default:
-            break;
-        }
-        c.p = p;
-        if (zb_mpk_read(&c, &it) == -1)
-            return -1;
-        p = c.p;
-        switch (it.type) {
-        case ZB_MPK_STR:
-            if (!s_text(it.v.raw.ptr, it.v.raw.len, end, high))
-                return -1;
-            break;
-        case ZB_MPK_FLOAT:
-            if (!isfinite(it.v.f))
-                return -1;
-            break;
-        case ZB_MPK_BIN:
-        case ZB_MPK_EXT:
-            return -1;
-        case ZB_MPK_ARRAY:
-        case ZB_MPK_MAP:
-            if (depth + 1 >= ZB_DETAIL_MAX_DEPTH)
-                return -1;
-            depth++;
-            is_map[depth] = it.type == ZB_MPK_MAP;
-            left[depth] = it.v.count;
             break;
         default:
-            break;
+            c.p = p;
+            if (zb_mpk_read(&c, &it) == -1)
+                return -1;
+            p = c.p;
+            switch (it.type) {
+            case ZB_MPK_STR:
+                if (!s_text(it.v.raw.ptr, it.v.raw.len, end, high))
+                    return -1;
+                continue;
+            case ZB_MPK_FLOAT:
+                if (!isfinite(it.v.f))
+                    return -1;
+                continue;
+            case ZB_MPK_BIN:
+            case ZB_MPK_EXT:
+                return -1;
+            case ZB_MPK_ARRAY:
+            case ZB_MPK_MAP:
+                map = it.type == ZB_MPK_MAP;
+                count = it.v.count;
+                break;
+            default:
+                continue;
+            }
         }
+        /* A container, empty or not, is one more level. */
+        if (depth + 1 >= ZB_DETAIL_MAX_DEPTH)
+            return -1;
+        saved_left[depth] = left;
+        saved_map[depth] = is_map;
+        depth++;
+        left = count;
+        is_map = map;
     }
     cur->p = p;
     return 0;
@@ -329,6 +338,11 @@ struct ingest_batch {
     uint32_t n;
     uint32_t cap;
     entry_slot_t *slots;
+    /* Looked up once per request rather than per entry (nothing changes
+     * the registry or the config while a request is handled): */
+    size_t account_len, region_len;
+    zb_bus_t *bus;        /* the bus the last entry named, or NULL */
+    size_t bus_len;       /* strlen of its name */
 };
 
 /* Levels left for an entry (Entries is one) and for its values (the entry
@@ -448,13 +462,18 @@ int ingest__read_entries(void *broker, zb_mpk_t *c)
 
 int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len)
 {
-    if (b->batch && b->batch->val == val)
-        return 0;
-    /* Decoded without the reader: read now (the value is valid msgpack,
-     * so only memory can fail). */
-    zb_mpk_t c;
-    zb_mpk_init(&c, val, len);
-    return ingest__read_entries(b, &c) == 0 && b->batch && b->batch->val == val ? 0 : -1;
+    if (!b->batch || b->batch->val != val) {
+        /* Decoded without the reader: read now (the value is valid
+         * msgpack, so only memory can fail). */
+        zb_mpk_t c;
+        zb_mpk_init(&c, val, len);
+        if (ingest__read_entries(b, &c) == -1 || !b->batch || b->batch->val != val)
+            return -1;
+    }
+    b->batch->account_len = strlen(b->cfg->account);
+    b->batch->region_len = strlen(b->cfg->region);
+    b->batch->bus = NULL;
+    return 0;
 }
 
 void ingest__cleanup(zb_broker_t *b)
@@ -704,7 +723,14 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
     }
     else
         handle__strip_arn(&busname, &bus_len);
-    zb_bus_t *bus = registry__bus(b->reg, busname, bus_len);
+    /* Entries of a request mostly name one bus: its name compared as
+     * registry__bus compares it. */
+    zb_bus_t *bus = b->batch->bus;
+    if (!bus || bus_len != b->batch->bus_len || memcmp(bus->name, busname, bus_len) != 0) {
+        bus = registry__bus(b->reg, busname, bus_len);
+        b->batch->bus = bus;
+        b->batch->bus_len = bus_len;
+    }
     if (!bus)
         return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Event bus %.*s does not exist.",
                              (int) (bus_len > 64 ? 64 : bus_len), busname);
@@ -732,10 +758,10 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
         .source = source,
         .source_len = source_len,
         .account = b->cfg->account,
-        .account_len = strlen(b->cfg->account),
+        .account_len = b->batch->account_len,
         .time = time_text,
         .region = b->cfg->region,
-        .region_len = strlen(b->cfg->region),
+        .region_len = b->batch->region_len,
         .resources = res,
         .resources_len = res_len,
     };
