@@ -141,6 +141,21 @@ def test_partial_failures_keep_request_order_and_good_entries_succeed(broker_fac
     assert codes[10] == ("InvalidArgument", "Entry is not a map.")
 
 
+def test_entries_of_one_request_each_go_to_the_bus_they_name(broker):
+    sock = broker.client()
+    for name in ("o", "orders", "orders2"):
+        request(sock, "CreateEventBus", Name=name)
+    arn = "arn:zbridge:events:local:000000000000:event-bus/"
+    names = ["orders", "orders", "o", "orders2", None, "nope", arn + "orders", "orders2",
+             "ord", arn + "o"]
+    r = put_events(sock, *[entry(bus=n) for n in names])
+    codes = [e.get("ErrorCode") for e in r["Entries"]]
+    assert codes == [None] * 5 + ["ResourceNotFoundException"] + [None] * 2 + \
+        ["ResourceNotFoundException", None], r
+    counts = {b["Name"]: b["PutEventsEntriesCount"] for b in request(sock, "GetMetrics")["Buses"]}
+    assert counts == {"default": 1, "o": 2, "orders": 3, "orders2": 2}, counts
+
+
 def test_limits_are_clear_errors(broker_factory):
     broker = broker_factory(BIG_LIMITS)
     sock = broker.client()
