@@ -647,15 +647,17 @@ __attribute__((noinline, cold))
 static void s_deliver_now(zb_broker_t *b, zb_bus_t *bus, zb_rule_t *rule, zb_target_t *t,
                           const char *event_id, const char *topic, size_t topic_len)
 {
+    size_t envelope_len;
+    const char *envelope = outbox__envelope(b->outbox, &envelope_len);
     zb_event_t ev = {
         .size = sizeof ev,
         .bus = bus->name,
         .rule = rule->name,
+        .envelope = envelope,
+        .envelope_len = envelope_len,
         .target_id = t->id,
         .topic = topic,
         .topic_len = topic_len,
-        .envelope = b->env->data,
-        .envelope_len = b->env->len,
         .event_id = event_id,
         .ingest_ns = b->now_ns,
         .attempt = 1,
@@ -687,8 +689,7 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
                           &topic, &topic_len);
             if (!direct) {
                 if (!staged)
-                    staged = outbox__event(b->outbox, b->env->data, b->env->len, event_id,
-                                           b->now_ns) == 0;
+                    staged = outbox__event(b->outbox, event_id, b->now_ns) == 0;
                 if (staged && outbox__stage(b->outbox, bus, rule, t, topic, topic_len) == 0)
                     continue;
                 /* Out of memory: what is staged goes first, keeping the
@@ -765,18 +766,21 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
         .resources = res,
         .resources_len = res_len,
     };
-    zb_buf_reset(b->env);
-    if (zb_envelope_begin(b->env, &env) == -1) {
+    /* Built in place in the outbox: staging it for delivery copies nothing. */
+    zb_buf_t *out = outbox__envelope_begin(b->outbox);
+    size_t at = out->len;
+    if (zb_envelope_begin(out, &env) == -1) {
         zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
-        goto failed;
+        goto dropped;
     }
-    if (s_detail(b->env, e, detail_ok, err) == -1)
-        goto failed;
-    if ((int64_t) b->env->len > b->cfg->limits.max_entry_bytes) {
+    if (s_detail(out, e, detail_ok, err) == -1)
+        goto dropped;
+    size_t env_len = out->len - at;
+    if ((int64_t) env_len > b->cfg->limits.max_entry_bytes) {
         zb_proto_fail(err, ZB_ERR_LIMIT_EXCEEDED,
-                      "Entry size of %zu bytes exceeds the limit of %lld bytes.", b->env->len,
+                      "Entry size of %zu bytes exceeds the limit of %lld bytes.", env_len,
                       (long long) b->cfg->limits.max_entry_bytes);
-        goto failed;
+        goto dropped;
     }
     const uint64_t *ids = NULL;
     zb_matcher_error_t merr;
@@ -784,19 +788,22 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
      * envelope is well-formed by construction (validated parts). */
     int n = zb_matcher_size(bus->matcher) == 0
                 ? 0
-                : zb_matcher_match(bus->matcher, b->mctx, ZB_FORMAT_MSGPACK, b->env->data,
-                                   b->env->len, &ids, &merr);
+                : zb_matcher_match(bus->matcher, b->mctx, ZB_FORMAT_MSGPACK, out->data + at,
+                                   env_len, &ids, &merr);
     if (n == -1) {
         /* The envelope is well-formed by construction, so the matcher only
          * refuses an event whose matching would exceed its work budget
          * (matcher.h): say so, rather than call the Detail malformed. The
          * entry is not accepted, so nothing acknowledged goes unmatched. */
         zb_proto_fail(err, ZB_ERR_LIMIT_EXCEEDED, "%s", merr.message);
-        goto failed;
+        goto dropped;
     }
     s_commit(b, bus);
     s_fan_out(b, bus, ids, n, event_id, source, source_len, dtype, dtype_len);
+    outbox__envelope_end(b->outbox);
     return 0;
+dropped:
+    outbox__envelope_end(b->outbox);
 failed:
     bus->failed_entries++;
     return -1;

@@ -400,7 +400,6 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
     zb_uuid7_init(&b->uuid);
     b->reply = zb_buf_new(4096);
     b->entries = zb_buf_new(4096);
-    b->env = zb_buf_new(4096);
     b->topic = zb_buf_new(256);
     b->outbox = outbox__new();
     b->replies = calloc(MAX_PENDING_REPLIES, sizeof *b->replies);
@@ -418,7 +417,7 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
         b->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     }
     b->zctx = zmq_ctx_new();
-    if (!b->config_path || !b->reply || !b->entries || !b->env || !b->topic || !b->outbox
+    if (!b->config_path || !b->reply || !b->entries || !b->topic || !b->outbox
         || !b->replies || !b->mctx
         || !b->state || !b->zctx || (serve && b->sigfd == -1)) {
         broker__log("cannot start: %s", strerror(errno ? errno : ENOMEM));
@@ -496,7 +495,6 @@ void broker__destroy(zb_broker_t **self_p)
     zb_match_ctx_destroy(&b->mctx);
     zb_buf_destroy(&b->reply);
     zb_buf_destroy(&b->entries);
-    zb_buf_destroy(&b->env);
     zb_buf_destroy(&b->topic);
     outbox__destroy(&b->outbox);
     ingest__cleanup(b);

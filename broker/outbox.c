@@ -27,6 +27,11 @@ typedef struct staged_event {
 
 struct zb_outbox {
     zb_buf_t *bytes;
+    /* The envelope being built: from env_at to the end of bytes. */
+    bool building;
+    bool env_staged;           /* it became the last event */
+    size_t env_at;
+    size_t env_len;            /* once staged (its id and topics follow it) */
     staged_event_t *events;
     uint32_t nevents, cap_events;
     staged_t *staged;
@@ -72,26 +77,46 @@ static int s_room(void **v, uint32_t *cap, uint32_t n, size_t elem)
     return 0;
 }
 
-int outbox__event(zb_outbox_t *self, const void *envelope, size_t envelope_len,
-                  const char *event_id, uint64_t ingest_ns)
+zb_buf_t *outbox__envelope_begin(zb_outbox_t *self)
+{
+    self->building = true;
+    self->env_staged = false;
+    self->env_at = self->bytes->len;
+    return self->bytes;
+}
+
+const char *outbox__envelope(const zb_outbox_t *self, size_t *len)
+{
+    *len = self->env_staged ? self->env_len : self->bytes->len - self->env_at;
+    return self->bytes->data + self->env_at;
+}
+
+int outbox__event(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns)
 {
     /* Offsets are 32-bit: a burst past 4 GiB is flushed long before (the
      * caller flushes at outbox__bytes() beyond a few MiB). */
-    if (envelope_len > UINT32_MAX / 2 || self->bytes->len > UINT32_MAX / 2
-        || s_room((void **) &self->events, &self->cap_events, self->nevents, sizeof *self->events))
+    size_t at = self->env_at, envelope_len = self->bytes->len - at;
+    if (envelope_len > UINT32_MAX / 2 || at > UINT32_MAX / 2
+        || s_room((void **) &self->events, &self->cap_events, self->nevents, sizeof *self->events)
+        || zb_buf_append(self->bytes, event_id, ZB_UUID_LEN + 1) == -1)
         return -1;
-    size_t at = self->bytes->len;
-    if (zb_buf_append(self->bytes, envelope, envelope_len) == -1
-        || zb_buf_append(self->bytes, event_id, ZB_UUID_LEN + 1) == -1) {
-        self->bytes->len = at;
-        return -1;
-    }
     staged_event_t *e = &self->events[self->nevents++];
     e->env_off = (uint32_t) at;
     e->env_len = (uint32_t) envelope_len;
     e->id_off = (uint32_t) (at + envelope_len);
     e->ingest_ns = ingest_ns;
+    self->env_staged = true;
+    self->env_len = envelope_len;
     return 0;
+}
+
+void outbox__envelope_end(zb_outbox_t *self)
+{
+    if (!self->env_staged) {
+        self->bytes->len = self->env_at;
+        self->bytes->data[self->env_at] = '\0';
+    }
+    self->building = false;
 }
 
 int outbox__stage(zb_outbox_t *self, zb_bus_t *bus, zb_rule_t *rule, zb_target_t *t,
@@ -130,11 +155,27 @@ void outbox__deliver(zb_broker_t *b, zb_bus_t *bus, zb_rule_t *rule, zb_target_t
     metrics__record(&bus->latency, ns);
 }
 
+/* Empties the outbox but for an envelope being built, which moves to the
+ * start of the bytes. */
+static void s_empty(zb_outbox_t *self)
+{
+    self->nstaged = 0;
+    self->nevents = 0;
+    if (!self->building) {
+        zb_buf_reset(self->bytes);
+        return;
+    }
+    size_t len = self->bytes->len - self->env_at;
+    memmove(self->bytes->data, self->bytes->data + self->env_at, len);
+    self->bytes->len = len;
+    self->bytes->data[len] = '\0';
+    self->env_at = 0;
+}
+
 void outbox__flush(zb_outbox_t *self, zb_broker_t *b)
 {
     if (self->nstaged == 0) {
-        self->nevents = 0;
-        zb_buf_reset(self->bytes);
+        s_empty(self);
         return;
     }
     /* One clock read per burst: the latency recorded is ingest to
@@ -159,9 +200,7 @@ void outbox__flush(zb_outbox_t *self, zb_broker_t *b)
         };
         outbox__deliver(b, s->bus, s->rule, s->target, &ev, now);
     }
-    self->nstaged = 0;
-    self->nevents = 0;
-    zb_buf_reset(self->bytes);
+    s_empty(self);
 }
 
 size_t outbox__bytes(const zb_outbox_t *self)

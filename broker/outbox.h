@@ -17,8 +17,9 @@
  *     that can close a target, drop a rule or swap the registry (every
  *     action but PutEvents, a reload, shutdown) flushes first.
  *
- * Memory: the outbox copies each event's envelope once, however many
- * (rule, target) pairs it goes to, plus each delivery's topic. It grows to
+ * Memory: the outbox holds each event's envelope once (built in place),
+ * however many (rule, target) pairs it goes to, plus each delivery's
+ * topic. It grows to
  * the largest burst seen and is reused; outbox__bytes() lets the caller
  * flush early so one burst cannot hold an unbounded amount.
  */
@@ -35,11 +36,23 @@ zb_outbox_t *outbox__new(void);
  * NULL. Safe on NULL. */
 void outbox__destroy(zb_outbox_t **self_p);
 
-/* Starts a new event: copies its envelope and id. The deliveries staged
- * next belong to it. Returns 0, or -1 when memory runs out (nothing
- * staged; the caller delivers directly with outbox__deliver). */
-int outbox__event(zb_outbox_t *self, const void *envelope, size_t envelope_len,
-                  const char *event_id, uint64_t ingest_ns);
+/* Starts the next event's envelope, built in place at the end of the
+ * outbox's bytes so that staging it copies nothing: append it to the
+ * buffer returned (and nothing else until outbox__envelope_end). */
+zb_buf_t *outbox__envelope_begin(zb_outbox_t *self);
+
+/* The envelope built since outbox__envelope_begin (without the id and
+ * topics staged after it); the pointer is valid until the outbox's bytes
+ * next grow (outbox__event, outbox__stage) or move (outbox__flush). */
+const char *outbox__envelope(const zb_outbox_t *self, size_t *len);
+
+/* Makes the envelope being built, with its id, the current event: the
+ * deliveries staged next belong to it. Returns 0, or -1 when memory runs
+ * out (nothing staged; the caller delivers directly with outbox__deliver). */
+int outbox__event(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns);
+
+/* Ends the envelope begun: dropped unless it became an event. */
+void outbox__envelope_end(zb_outbox_t *self);
 
 /* Stages one delivery of the current event to target t of rule on bus
  * (topic copied). Precondition: outbox__event succeeded for this event.
@@ -53,7 +66,9 @@ int outbox__stage(zb_outbox_t *self, zb_bus_t *bus, zb_rule_t *rule, zb_target_t
 void outbox__deliver(zb_broker_t *b, zb_bus_t *bus, zb_rule_t *rule, zb_target_t *t,
                      const zb_event_t *ev, uint64_t now_ns);
 
-/* Delivers everything staged, in order, then empties the outbox. */
+/* Delivers everything staged, in order, then empties the outbox. An
+ * envelope being built (between outbox__envelope_begin and _end) is kept,
+ * moved to the start of the bytes. */
 void outbox__flush(zb_outbox_t *self, zb_broker_t *b);
 
 /* Bytes held for staged deliveries, their records included (0 when

@@ -16,7 +16,9 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "bus.h"
 #include "ingest.h"
+#include "outbox.h"
 
 static char s_path[64];
 static zb_broker_t *s_b;
@@ -292,6 +294,63 @@ static void entry_fields_last_value_wins_and_keys_past_the_field_table_are_dropp
     assert_int_equal(s_delivered, 3);
 }
 
+/* Builds an envelope whose id is `id` in place in the outbox; returns a
+ * copy of its bytes in *copy (caller frees). */
+static size_t s_build_envelope(const char *id, uint8_t **copy)
+{
+    zb_buf_t *out = outbox__envelope_begin(s_b->outbox);
+    zb_envelope_t env = { .id = id, .detail_type = "t", .detail_type_len = 1, .source = "s",
+                          .source_len = 1, .account = "a", .account_len = 1,
+                          .time = "2026-01-31T12:00:00Z", .region = "r", .region_len = 1 };
+    assert_int_equal(zb_envelope_begin(out, &env), 0);
+    assert_int_equal(zb_buf_append_byte(out, 0x80), 0);
+    size_t len;
+    const char *p = outbox__envelope(s_b->outbox, &len);
+    *copy = malloc(len);
+    memcpy(*copy, p, len);
+    return len;
+}
+
+static void an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unless_staged(
+    void **state)
+{
+    s_put_targets("x");
+    zb_bus_t *bus = registry__bus(s_b->reg, "orders", 6);
+    zb_rule_t *rule = bus__rule(bus, "big", 3);
+    zb_target_t *t = rule->targets[0];
+    const char *id_a = "0190a0b0-0000-7000-8000-00000000000a";
+    const char *id_b = "0190a0b0-0000-7000-8000-00000000000b";
+    uint8_t *a, *b2;
+    /* A: staged for one delivery */
+    s_build_envelope(id_a, &a);
+    assert_int_equal(outbox__event(s_b->outbox, id_a, 0), 0);
+    assert_int_equal(outbox__stage(s_b->outbox, bus, rule, t, "ta", 2), 0);
+    outbox__envelope_end(s_b->outbox);
+    /* B: staged, then the outbox is flushed while B is still being built
+     * (what staging does when memory runs out) */
+    size_t len_b = s_build_envelope(id_b, &b2);
+    assert_int_equal(outbox__event(s_b->outbox, id_b, 0), 0);
+    assert_int_equal(outbox__stage(s_b->outbox, bus, rule, t, "tb", 2), 0);
+    outbox__flush(s_b->outbox, s_b);
+    assert_int_equal(s_delivered, 2);
+    assert_string_equal(s_topic, "tb");
+    assert_memory_equal(s_env.id, id_b, ZB_UUID_LEN);
+    size_t len;
+    const char *p = outbox__envelope(s_b->outbox, &len);
+    assert_int_equal(len, len_b);
+    assert_memory_equal(p, b2, len_b);
+    outbox__envelope_end(s_b->outbox);
+    /* C: never staged, so dropped */
+    free(a);
+    s_build_envelope(id_a, &a);
+    outbox__envelope_end(s_b->outbox);
+    assert_int_equal(outbox__bytes(s_b->outbox), 0);
+    outbox__flush(s_b->outbox, s_b);
+    assert_int_equal(s_delivered, 2);
+    free(a);
+    free(b2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +364,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             entry_fields_last_value_wins_and_keys_past_the_field_table_are_dropped, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown(
+            an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unless_staged,
+            s_setup, s_teardown),
         cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
