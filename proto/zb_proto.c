@@ -344,8 +344,43 @@ int zb_reply_decode(zb_map_t *m, const void *body, size_t len, zb_proto_error_t 
 
 /* ==== envelope =============================================================== */
 
+/* memcpy for the short strings an envelope is made of, in line: up to 32
+ * bytes by loads that overlap rather than a loop or a call. */
+static inline void s_copy(uint8_t *d, const char *s, size_t n)
+{
+    uint64_t a, b, c, e;
+    if (n >= 8) {
+        if (n > 32) {
+            memcpy(d, s, n);
+            return;
+        }
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        if (n > 16) {
+            memcpy(&c, s + 8, 8);
+            memcpy(&e, s + n - 16, 8);
+            memcpy(d + 8, &c, 8);
+            memcpy(d + n - 16, &e, 8);
+        }
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    }
+    else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    }
+    else if (n > 0) {
+        d[0] = (uint8_t) s[0];
+        d[n / 2] = (uint8_t) s[n / 2];
+        d[n - 1] = (uint8_t) s[n - 1];
+    }
+}
+
 /* Writes a msgpack str header and bytes at p; returns the end. */
-static uint8_t *s_raw_str(uint8_t *p, const char *s, size_t len)
+static inline uint8_t *s_raw_str(uint8_t *p, const char *s, size_t len)
 {
     if (len < 32)
         *p++ = (uint8_t) (0xa0 | len);
@@ -365,7 +400,7 @@ static uint8_t *s_raw_str(uint8_t *p, const char *s, size_t len)
         *p++ = (uint8_t) (len >> 8);
         *p++ = (uint8_t) len;
     }
-    memcpy(p, s, len);
+    s_copy(p, s, len);
     return p + len;
 }
 
@@ -377,7 +412,7 @@ int zb_envelope_begin(zb_buf_t *out, const zb_envelope_t *env)
      * constant keys pre-encoded, rather than a call per item. */
     size_t need = 128 + ZB_UUID_LEN + ZB_TIME_LEN + env->detail_type_len + env->source_len
                   + env->account_len + env->region_len + env->resources_len + 4 * 5;
-    if (zb_buf_reserve(out, need) == -1)
+    if (need > out->cap - out->len && zb_buf_reserve(out, need) == -1)
         return -1;
     uint8_t *p = (uint8_t *) out->data + out->len;
     p = S_LIT(p, "\x89\xa7version\xa1" "0" "\xa2id");
