@@ -92,11 +92,22 @@ static inline uint64_t s_high_bits(const uint8_t *s, size_t n, const uint8_t *en
 }
 
 /* A string's bytes in the Detail walk: checked as UTF-8 at once when
- * `high` is NULL, else only their high bits collected in *high. */
+ * `high` is NULL, else only collected in *high, whose high bits say
+ * whether any was not ASCII (the caller masks them once, at the end). A
+ * string of up to 8 bytes with 8 readable from its start, most keys and
+ * many values, costs one load and one mask. */
 static inline bool s_text(const uint8_t *s, size_t n, const uint8_t *end, uint64_t *high)
 {
+    static const uint8_t keep[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     if (!high)
         return s_utf8((const char *) s, n);
+    if (n <= 8 && (size_t) (end - s) >= 8) {
+        uint64_t w, mask;
+        memcpy(&w, s, 8);
+        memcpy(&mask, keep + 8 - n, 8); /* n bytes of 0xff first */
+        *high |= w & mask;
+        return true;
+    }
     *high |= s_high_bits(s, n, end);
     return true;
 }
@@ -144,9 +155,10 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
     const uint8_t *p, *end = cur->end;
     zb_mpk_t c = *cur;
     zb_mpk_item_t it;
-    uint32_t left;
-    if (zb_mpk_read_map(&c, &left) == -1)
+    uint32_t pairs;
+    if (zb_mpk_read_map(&c, &pairs) == -1)
         return -1;
+    uint32_t left = pairs; /* not &left above: kept in a register */
     p = c.p;
     /* The current level's count of entries left (pairs for a map, items
      * for an array) and kind; the enclosing levels' wait on an explicit
@@ -267,7 +279,7 @@ static int s_check_detail(zb_mpk_t *cur)
     uint64_t high = 0;
     if (s_walk_detail(&c, &high) == -1)
         return -1;
-    if (high) {
+    if (high & 0x8080808080808080ull) {
         c = *cur;
         if (s_walk_detail(&c, NULL) == -1)
             return -1;
