@@ -347,6 +347,7 @@ typedef struct entry_slot {
  * are read, before any of them is processed. */
 struct ingest_batch {
     const uint8_t *val;   /* the Entries value read, NULL when none */
+    const uint8_t *end;   /* the end of the buffer it is in */
     uint32_t n;
     uint32_t cap;
     entry_slot_t *slots;
@@ -467,6 +468,7 @@ int ingest__read_entries(void *broker, zb_mpk_t *c)
         if (s_read_entry(&a, &b->batch->slots[i]) == -1)
             return -1;
     b->batch->val = c->p;
+    b->batch->end = c->end;
     b->batch->n = n;
     *c = a;
     return 0;
@@ -540,11 +542,15 @@ static int s_entry_str_fail(int f, bool not_string, zb_proto_error_t *err)
 }
 
 /* A required, non-empty, UTF-8 string field, in EventBridge's words. */
-static inline int s_entry_str(const entry_fields_t *e, int f, bool required, const char **s,
-                              uint32_t *len, zb_proto_error_t *err)
+static inline int s_entry_str(const ingest_batch_t *bt, const entry_fields_t *e, int f,
+                              bool required, const char **s, uint32_t *len,
+                              zb_proto_error_t *err)
 {
     int rc = s_field_str(e, f, s, len);
-    if (rc == -1 || (rc == 0 && !s_utf8(*s, *len)))
+    /* ASCII, as names mostly are, is UTF-8: decoded only when not. */
+    if (rc == -1
+        || (rc == 0 && s_high_bits((const uint8_t *) *s, *len, bt->end)
+            && !s_utf8(*s, *len)))
         return s_entry_str_fail(f, true, err);
     if ((rc == 1 || *len == 0) && required)
         return s_entry_str_fail(f, false, err);
@@ -614,12 +620,21 @@ static int s_detail(zb_buf_t *env, const entry_fields_t *e, bool checked, zb_pro
                              "argument.");
     const uint8_t *val = e->val[F_DETAIL];
     uint32_t val_len = e->len[F_DETAIL];
+    if (checked) {
+        /* Checked in s_read_entry means a valid map: appended as it is,
+         * without a look or a call to append. */
+        if (zb_buf_reserve(env, val_len) == -1)
+            return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
+        memcpy(env->data + env->len, val, val_len);
+        env->len += val_len;
+        env->data[env->len] = '\0';
+        return 0;
+    }
     zb_mpk_t c;
     zb_mpk_init(&c, val, val_len);
-    /* Checked in s_read_entry means a valid map: no need to look again. */
-    int type = checked ? ZB_MPK_MAP : zb_mpk_peek(&c);
+    int type = zb_mpk_peek(&c);
     if (type == ZB_MPK_MAP) {
-        if (!checked && ingest__check_detail(val, val_len) == -1)
+        if (ingest__check_detail(val, val_len) == -1)
             goto malformed;
         if (zb_buf_append(env, val, val_len) == -1)
             return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
@@ -724,10 +739,10 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
         return zb_proto_fail(err, ZB_ERR_INVALID_ARGUMENT, "Entry is not a map.");
     const char *source, *dtype, *busname = "default";
     uint32_t source_len, dtype_len, bus_len = 7;
-    if (s_entry_str(e, F_SOURCE, true, &source, &source_len, err) == -1
-        || s_entry_str(e, F_DETAIL_TYPE, true, &dtype, &dtype_len, err) == -1)
+    if (s_entry_str(b->batch, e, F_SOURCE, true, &source, &source_len, err) == -1
+        || s_entry_str(b->batch, e, F_DETAIL_TYPE, true, &dtype, &dtype_len, err) == -1)
         return -1;
-    int rc = s_entry_str(e, F_BUS, false, &busname, &bus_len, err);
+    int rc = s_entry_str(b->batch, e, F_BUS, false, &busname, &bus_len, err);
     if (rc == -1)
         return -1;
     if (rc == 1 || bus_len == 0) {
