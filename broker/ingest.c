@@ -374,7 +374,9 @@ struct ingest_batch {
 static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
 {
     uint32_t n;
-    memset(e, 0, sizeof *e);
+    /* The lengths are read only where a value is set. */
+    memset(e->f.val, 0, sizeof e->f.val);
+    e->is_map = e->detail_ok = false;
     if (zb_mpk_read_map(c, &n) == -1)
         return zb_mpk_skip(c, S_ENTRY_DEPTH); /* that entry's error, if it is msgpack */
     e->is_map = true;

@@ -17,6 +17,11 @@ typedef struct staged {
     zb_target_t *target;
     uint32_t event;            /* index into events */
     uint32_t topic_off, topic_len;
+    /* The target's own topic when it has one fixed text (target.c): it
+     * lives as long as the target, which outlives what is staged (see the
+     * ordering contract), so it is not copied; else NULL and the topic is
+     * at topic_off. */
+    const char *topic;
 } staged_t;
 
 typedef struct staged_event {
@@ -130,9 +135,11 @@ int outbox__stage(zb_outbox_t *self, zb_bus_t *bus, zb_rule_t *rule, zb_target_t
         || s_room((void **) &self->staged, &self->cap_staged, self->nstaged, sizeof *self->staged))
         return -1;
     size_t at = self->bytes->len;
-    if (zb_buf_append(self->bytes, topic, topic_len) == -1)
+    bool fixed = topic == t->topic_static;
+    if (!fixed && zb_buf_append(self->bytes, topic, topic_len) == -1)
         return -1;
     staged_t *s = &self->staged[self->nstaged++];
+    s->topic = fixed ? topic : NULL;
     s->bus = bus;
     s->rule = rule;
     s->target = t;
@@ -194,7 +201,7 @@ void outbox__flush(zb_outbox_t *self, zb_broker_t *b)
             .bus = s->bus->name,
             .rule = s->rule->name,
             .target_id = s->target->id,
-            .topic = base + s->topic_off,
+            .topic = s->topic ? s->topic : base + s->topic_off,
             .topic_len = s->topic_len,
             .envelope = base + e->env_off,
             .envelope_len = e->env_len,

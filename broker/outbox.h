@@ -19,7 +19,7 @@
  *
  * Memory: the outbox holds each event's envelope once (built in place),
  * however many (rule, target) pairs it goes to, plus each delivery's
- * topic. It grows to
+ * topic unless it is its target's fixed one. It grows to
  * the largest burst seen and is reused; outbox__bytes() lets the caller
  * flush early so one burst cannot hold an unbounded amount.
  */
