@@ -35,7 +35,7 @@ void zb_buf_destroy(zb_buf_t **self_p)
 }
 
 /* Grows geometrically so a long run of small appends stays linear. */
-int zb_buf_reserve(zb_buf_t *self, size_t extra)
+int zb_buf_grow(zb_buf_t *self, size_t extra)
 {
     if (extra <= self->cap - self->len)
         return 0;
@@ -50,18 +50,6 @@ int zb_buf_reserve(zb_buf_t *self, size_t extra)
         return -1;
     self->data = data;
     self->cap = cap;
-    return 0;
-}
-
-int zb_buf_append(zb_buf_t *self, const void *bytes, size_t n)
-{
-    if (n == 0)
-        return 0;
-    if (zb_buf_reserve(self, n) != 0)
-        return -1;
-    memcpy(self->data + self->len, bytes, n);
-    self->len += n;
-    self->data[self->len] = '\0';
     return 0;
 }
 

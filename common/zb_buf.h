@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,9 +29,29 @@ typedef struct zb_buf {
 zb_buf_t *zb_buf_new(size_t cap_hint);
 void zb_buf_destroy(zb_buf_t **self_p);
 
-/* Makes room for `extra` more bytes without changing len. */
-int zb_buf_reserve(zb_buf_t *self, size_t extra);
-int zb_buf_append(zb_buf_t *self, const void *bytes, size_t n);
+/* zb_buf_reserve when the room is not there yet: grows the buffer. */
+int zb_buf_grow(zb_buf_t *self, size_t extra);
+
+/* Makes room for `extra` more bytes without changing len. Inline, as is
+ * zb_buf_append: both run for every part of every event, and most find
+ * the room there already. */
+static inline int zb_buf_reserve(zb_buf_t *self, size_t extra)
+{
+    return extra <= self->cap - self->len ? 0 : zb_buf_grow(self, extra);
+}
+
+static inline int zb_buf_append(zb_buf_t *self, const void *bytes, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (zb_buf_reserve(self, n) != 0)
+        return -1;
+    memcpy(self->data + self->len, bytes, n);
+    self->len += n;
+    self->data[self->len] = '\0';
+    return 0;
+}
+
 int zb_buf_append_byte(zb_buf_t *self, uint8_t byte);
 int zb_buf_append_str(zb_buf_t *self, const char *s);
 /* printf-style append; -1 on memory or format error. */
