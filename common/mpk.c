@@ -5,15 +5,13 @@
 
 #include <string.h>
 
-/* The readers below decode their common forms inline and leave the rest
- * to a general path kept out of line, so the fast path needs no stack
- * frame (they run for every key and most values of every event). */
+/* zb_mpk_skip decodes its common forms in line and leaves the rest to a
+ * general path kept out of line, so the fast path needs no stack frame;
+ * zb_mpk_read_str, _array and _map do the same in mpk.h. */
 #if defined(__GNUC__)
 #define S_NOINLINE __attribute__((noinline))
-#define S_COLD __attribute__((noinline, cold))
 #else
 #define S_NOINLINE
-#define S_COLD
 #endif
 
 void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len)
@@ -304,7 +302,7 @@ int zb_mpk_read_float(zb_mpk_t *self, double *value)
     return 0;
 }
 
-static S_COLD int s_read_str_general(zb_mpk_t *self, const char **str, uint32_t *len)
+int zb_mpk__read_str(zb_mpk_t *self, const char **str, uint32_t *len)
 {
     zb_mpk_item_t it;
     if (s_read_type(self, ZB_MPK_STR, &it) != 0)
@@ -312,23 +310,6 @@ static S_COLD int s_read_str_general(zb_mpk_t *self, const char **str, uint32_t 
     *str = (const char *) it.v.raw.ptr;
     *len = it.v.raw.len;
     return 0;
-}
-
-int zb_mpk_read_str(zb_mpk_t *self, const char **str, uint32_t *len)
-{
-    /* Keys and most values are fixstr: decoded here without the general
-     * decoder (this is called for every key of every map read). */
-    const uint8_t *p = self->p;
-    if (p < self->end && (*p & 0xe0) == 0xa0) {
-        uint32_t n = *p & 0x1f;
-        if ((size_t) (self->end - p - 1) < n)
-            return -1;
-        *str = (const char *) p + 1;
-        *len = n;
-        self->p = p + 1 + n;
-        return 0;
-    }
-    return s_read_str_general(self, str, len);
 }
 
 int zb_mpk_read_bin(zb_mpk_t *self, const uint8_t **bytes, uint32_t *len)
@@ -341,31 +322,13 @@ int zb_mpk_read_bin(zb_mpk_t *self, const uint8_t **bytes, uint32_t *len)
     return 0;
 }
 
-static S_COLD int s_read_count_general(zb_mpk_t *self, zb_mpk_type_t want, uint32_t *count)
+int zb_mpk__read_count(zb_mpk_t *self, zb_mpk_type_t want, uint32_t *count)
 {
     zb_mpk_item_t it;
     if (s_read_type(self, want, &it) != 0)
         return -1;
     *count = it.v.count;
     return 0;
-}
-
-int zb_mpk_read_array(zb_mpk_t *self, uint32_t *count)
-{
-    if (self->p < self->end && (*self->p & 0xf0) == 0x90) {
-        *count = *self->p++ & 0x0f;
-        return 0;
-    }
-    return s_read_count_general(self, ZB_MPK_ARRAY, count);
-}
-
-int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
-{
-    if (self->p < self->end && (*self->p & 0xf0) == 0x80) {
-        *count = *self->p++ & 0x0f;
-        return 0;
-    }
-    return s_read_count_general(self, ZB_MPK_MAP, count);
 }
 
 /* Whole size of an item whose first byte tells it: positive fixints,

@@ -85,10 +85,44 @@ int zb_mpk_read_int(zb_mpk_t *self, int64_t *value);
 int zb_mpk_read_uint(zb_mpk_t *self, uint64_t *value);
 /* float 32 / float 64 only; integers are refused (use zb_mpk_read). */
 int zb_mpk_read_float(zb_mpk_t *self, double *value);
-int zb_mpk_read_str(zb_mpk_t *self, const char **str, uint32_t *len);
 int zb_mpk_read_bin(zb_mpk_t *self, const uint8_t **bytes, uint32_t *len);
-int zb_mpk_read_array(zb_mpk_t *self, uint32_t *count);
-int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count);
+
+/* zb_mpk_read_str, _array and _map below decode the forms most keys and
+ * headers take (fixstr, fixarray, fixmap) in line and leave the others to
+ * these, out of line: they run for every key and container of every
+ * event, so a call each would cost more than the decoding. */
+int zb_mpk__read_str(zb_mpk_t *self, const char **str, uint32_t *len);
+int zb_mpk__read_count(zb_mpk_t *self, zb_mpk_type_t want, uint32_t *count);
+
+static inline int zb_mpk_read_str(zb_mpk_t *self, const char **str, uint32_t *len)
+{
+    const uint8_t *p = self->p;
+    if (p < self->end && (*p & 0xe0) == 0xa0 && (size_t) (self->end - p - 1) >= (*p & 0x1fu)) {
+        *str = (const char *) p + 1;
+        *len = *p & 0x1f;
+        self->p = p + 1 + (*p & 0x1f);
+        return 0;
+    }
+    return zb_mpk__read_str(self, str, len);
+}
+
+static inline int zb_mpk_read_array(zb_mpk_t *self, uint32_t *count)
+{
+    if (self->p < self->end && (*self->p & 0xf0) == 0x90) {
+        *count = *self->p++ & 0x0f;
+        return 0;
+    }
+    return zb_mpk__read_count(self, ZB_MPK_ARRAY, count);
+}
+
+static inline int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
+{
+    if (self->p < self->end && (*self->p & 0xf0) == 0x80) {
+        *count = *self->p++ & 0x0f;
+        return 0;
+    }
+    return zb_mpk__read_count(self, ZB_MPK_MAP, count);
+}
 
 /* Skips one whole value, containers included. Refuses (-1, cursor
  * unmoved) nesting deeper than max_depth or a truncated value. Iterative,
