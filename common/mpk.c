@@ -342,7 +342,7 @@ int zb_mpk__read_count(zb_mpk_t *self, zb_mpk_type_t want, uint32_t *count)
  * negative fixints, nil, bools, numbers, fixstr, fixext and the empty
  * containers; 0 for the others (containers with items, str/bin/ext with a
  * length field, the reserved 0xc1). */
-static const uint8_t s_item_size[256] = {
+const uint8_t zb_mpk__item_size[256] = {
      1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x00 */
      1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x10 */
      1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 0x20 */
@@ -381,7 +381,7 @@ static S_NOINLINE int s_skip_general(zb_mpk_t *self, int max_depth)
             if (p >= end)
                 return -1;
             uint8_t b = *p;
-            size_t size = s_item_size[b];
+            size_t size = zb_mpk__item_size[b];
             if (size) {
                 if ((size_t) (end - p) < size)
                     return -1;
@@ -434,7 +434,7 @@ static S_NOINLINE int s_skip_general(zb_mpk_t *self, int max_depth)
     return 0;
 }
 
-int zb_mpk_skip(zb_mpk_t *self, int max_depth)
+int zb_mpk__skip(zb_mpk_t *self, int max_depth)
 {
     if (max_depth > ZB_MPK_MAX_DEPTH)
         max_depth = ZB_MPK_MAX_DEPTH;
@@ -444,7 +444,7 @@ int zb_mpk_skip(zb_mpk_t *self, int max_depth)
     /* Most skipped values are one scalar, a string or an empty container:
      * their whole size is known from one or two bytes. */
     if (p < end) {
-        size_t size = s_item_size[*p];
+        size_t size = zb_mpk__item_size[*p];
         if (!size && *p == 0xd9 && end - p >= 2)
             size = 2 + (size_t) p[1];
         if (size) {

@@ -126,8 +126,24 @@ static inline int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
 
 /* Skips one whole value, containers included. Refuses (-1, cursor
  * unmoved) nesting deeper than max_depth or a truncated value. Iterative,
- * so hostile input cannot exhaust the stack. */
-int zb_mpk_skip(zb_mpk_t *self, int max_depth);
+ * so hostile input cannot exhaust the stack. Inline for an item whose
+ * first byte tells its whole size (a scalar, a fixstr, an empty
+ * container: most skipped values); zb_mpk__skip does the rest. */
+extern const uint8_t zb_mpk__item_size[256];
+int zb_mpk__skip(zb_mpk_t *self, int max_depth);
+
+static inline int zb_mpk_skip(zb_mpk_t *self, int max_depth)
+{
+    const uint8_t *p = self->p;
+    if (p < self->end && max_depth >= 0) {
+        size_t size = zb_mpk__item_size[*p];
+        if (size && (size_t) (self->end - p) >= size) {
+            self->p = p + size;
+            return 0;
+        }
+    }
+    return zb_mpk__skip(self, max_depth);
+}
 
 /* ---- writers -------------------------------------------------------------- */
 int zb_mpk_put_nil(zb_buf_t *out);
