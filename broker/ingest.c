@@ -486,6 +486,9 @@ int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len)
         if (ingest__read_entries(b, &c) == -1 || !b->batch || b->batch->val != val)
             return -1;
     }
+    /* Taken: a later request whose body happens to sit at the same
+     * address must not find these entries read for it. */
+    b->batch->val = NULL;
     b->batch->account_len = strlen(b->cfg->account);
     b->batch->region_len = strlen(b->cfg->region);
     b->batch->bus = NULL;

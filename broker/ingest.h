@@ -28,8 +28,9 @@ int ingest__read_entries(void *broker, zb_mpk_t *c);
 
 /* Makes b->batch hold the entries of the Entries value at val (len bytes,
  * valid msgpack: an array of at most max-entries-per-request items),
- * reading them unless the decoder did. Returns 0, or -1 when memory runs
- * out. */
+ * reading them unless the decoder did, for ingest__entry. Call once per
+ * request: what the decoder read is taken, so a later request can never
+ * be given it. Returns 0, or -1 when memory runs out. */
 int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len);
 
 /* Takes entry i of b->batch (ingest__entries). Returns 0 when the event
