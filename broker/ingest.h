@@ -1,11 +1,13 @@
 /*
  * ingest.h — the hot path: one PutEvents entry from bytes to subscribers.
  *
- *   validate -> build the envelope once -> match on the bus -> commit ->
- *   fan out to every target of every matching rule
+ *   read and check every entry, in the pass that decodes the request ->
+ *   per entry: build the envelope once, in place in the outbox -> match
+ *   on the bus -> commit -> fan out to every target of every matching rule
  *
  * Nothing here allocates per event in the steady state when Detail is a
- * msgpack map (a JSON-text Detail is parsed into a temporary tree).
+ * msgpack map (a JSON-text Detail is parsed into a temporary tree); the
+ * entries' slots grow to the largest request seen.
  */
 #ifndef ZB_BROKER_INGEST_H
 #define ZB_BROKER_INGEST_H
@@ -33,7 +35,8 @@ int ingest__read_entries(void *broker, zb_mpk_t *c);
  * be given it. Returns 0, or -1 when memory runs out. */
 int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len);
 
-/* Takes entry i of b->batch (ingest__entries). Returns 0 when the event
+/* Takes entry i of b->batch. Precondition: ingest__entries succeeded for
+ * this request and i is below its count of entries. Returns 0 when the event
  * was accepted and published (its id in event_id), or -1 with the entry's
  * ErrorCode / ErrorMessage in *err. */
 int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],

@@ -55,7 +55,8 @@ int outbox__event(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns);
 void outbox__envelope_end(zb_outbox_t *self);
 
 /* Stages one delivery of the current event to target t of rule on bus
- * (topic copied). Precondition: outbox__event succeeded for this event.
+ * (topic copied, unless it is t's fixed topic_static, which outlives what
+ * is staged). Precondition: outbox__event succeeded for this event.
  * Returns 0, or -1 when memory runs out. */
 int outbox__stage(zb_outbox_t *self, zb_bus_t *bus, zb_rule_t *rule, zb_target_t *t,
                   const char *topic, size_t topic_len);
