@@ -241,7 +241,7 @@ int zb_mpk_peek(const zb_mpk_t *self)
     return (int) it.type;
 }
 
-int zb_mpk_read(zb_mpk_t *self, zb_mpk_item_t *item)
+int zb_mpk__read(zb_mpk_t *self, zb_mpk_item_t *item)
 {
     const uint8_t *next;
     if (s_decode(self->p, self->end, item, &next) != 0)

@@ -75,8 +75,32 @@ int zb_mpk_peek(const zb_mpk_t *self);
 
 /* Reads the next item (a scalar, or a container/str/bin/ext header whose
  * payload, for str/bin/ext, is skipped and pointed to). After an ARRAY or
- * MAP header the cursor is at the first element. */
-int zb_mpk_read(zb_mpk_t *self, zb_mpk_item_t *item);
+ * MAP header the cursor is at the first element. A fixstr or a positive
+ * fixint, the commonest items, is read inline; zb_mpk__read reads any. */
+int zb_mpk__read(zb_mpk_t *self, zb_mpk_item_t *item);
+
+static inline int zb_mpk_read(zb_mpk_t *self, zb_mpk_item_t *item)
+{
+    const uint8_t *p = self->p;
+    if (p < self->end) {
+        uint8_t b = *p;
+        if ((b & 0xe0) == 0xa0 && (size_t) (self->end - p - 1) >= (b & 0x1fu)) {
+            item->type = ZB_MPK_STR;
+            item->v.raw.ptr = p + 1;
+            item->v.raw.len = b & 0x1f;
+            item->v.raw.ext_type = 0;
+            self->p = p + 1 + (b & 0x1f);
+            return 0;
+        }
+        if (b <= 0x7f) {
+            item->type = ZB_MPK_UINT;
+            item->v.u = b;
+            self->p = p + 1;
+            return 0;
+        }
+    }
+    return zb_mpk__read(self, item);
+}
 
 int zb_mpk_read_nil(zb_mpk_t *self);
 int zb_mpk_read_bool(zb_mpk_t *self, bool *value);
