@@ -386,28 +386,14 @@ static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
     for (uint32_t i = 0; i < n; i++) {
         const char *key;
         uint32_t klen;
-        const uint8_t *p = c->p;
-        /* A fixstr key, as every field name is, read in line. */
-        if (p < c->end && (*p & 0xe0) == 0xa0 && (size_t) (c->end - p - 1) >= (*p & 0x1fu)) {
-            key = (const char *) p + 1;
-            klen = *p & 0x1f;
-            c->p = p + 1 + klen;
-        }
-        else if (zb_mpk_read_str(c, &key, &klen) == -1) {
+        if (zb_mpk_read_str(c, &key, &klen) == -1) {
             if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
                 return -1;
             continue;
         }
         const uint8_t *val = c->p;
         int f = s_field_of(key, klen);
-        if (val < c->end && (*val & 0xe0) == 0xa0 && (size_t) (c->end - val - 1) >= (*val & 0x1fu)) {
-            /* A fixstr value (Source, DetailType...): its size is in its
-             * first byte. As a Detail it is not a map, so not detail_ok. */
-            c->p = val + 1 + (*val & 0x1f);
-            if (f == F_DETAIL)
-                e->detail_ok = false;
-        }
-        else if (f == F_DETAIL) {
+        if (f == F_DETAIL) {
             /* A detail that passes the check is complete, and no deeper
              * than the request allows (its bound is below that one). */
             zb_mpk_t probe = *c;
