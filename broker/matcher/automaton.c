@@ -566,7 +566,7 @@ void mt_uninstall(zb_matcher_t *m, uint32_t slot)
             for (uint32_t k = 0; k < sub->n_conds; k++) {
                 mt_cond_t *c = COND(m, sub->conds[k]);
                 for (uint32_t q = 0; q < c->n_subs; q++)
-                    if (c->subs[q] == sid) {
+                    if (c->subs[q].sub == sid) {
                         c->subs[q] = c->subs[--c->n_subs];
                         break;
                     }
@@ -847,19 +847,26 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
             /* A subrule holds only if every required condition is hit, so
              * it is looked at only when its trigger is: the one least
              * likely to be hit. */
-            uint32_t best = 0;
-            uint64_t best_score = UINT64_MAX;
+            uint32_t best = 0, second = MT_NONE;
+            uint64_t best_score = UINT64_MAX, second_score = UINT64_MAX;
             for (uint32_t q = 0; q < sub->n_req; q++) {
                 uint64_t score = s_cond_score(m, COND(m, sub->conds[q]));
                 if (score <= best_score) { /* ties: the later leaf, usually deeper in detail */
+                    second = best_score == UINT64_MAX ? MT_NONE : best;
+                    second_score = best_score;
                     best_score = score;
                     best = q;
+                } else if (score <= second_score) {
+                    second_score = score;
+                    second = q;
                 }
             }
             mt_cond_t *c = COND(m, sub->conds[best]);
             if (mt_grow((void **) &c->subs, &c->cap_subs, c->n_subs + 1, sizeof *c->subs) != 0)
                 goto fail;
-            c->subs[c->n_subs++] = sid;
+            c->subs[c->n_subs].sub = sid;
+            c->subs[c->n_subs].check = sub->conds[second == MT_NONE ? best : second];
+            c->n_subs++;
         }
         if (sub->n_req == 0) {
             if (mt_grow((void **) &m->always, &m->cap_always, m->n_always + 1,

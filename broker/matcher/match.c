@@ -45,7 +45,6 @@ void zb_match_ctx_destroy(zb_match_ctx_t **self_p)
     free(c->touched);
     free(c->state_head);
     free(c->state_stamp);
-    free(c->sub_stamp);
     free(c->cands);
     free(c->rule_stamp);
     free(c->ids);
@@ -117,7 +116,6 @@ int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
     ctx->m = m;
     if (s_grow_ids(&ctx->cond_head, &ctx->cond_stamp, &ctx->cond_vstamp, &ctx->cap_cond, m->conds.n + 1) ||
         s_grow_ids(&ctx->state_head, &ctx->state_stamp, NULL, &ctx->cap_state, m->states.n + 1) ||
-        s_grow_ids(&ctx->sub_stamp, NULL, NULL, &ctx->cap_sub, m->subs.n + 1) ||
         s_grow_ids(&ctx->rule_stamp, NULL, NULL, &ctx->cap_rule, m->rules.n + 1) ||
         s_grow_ids(&ctx->ab_stamp, NULL, NULL, &ctx->cap_ab, m->abents.n + 1) ||
         s_grow_ids(&ctx->wc_stamp, NULL, NULL, &ctx->cap_wc, m->wcents.n + 1))
@@ -129,7 +127,6 @@ int mt_ctx_begin(zb_match_ctx_t *ctx, const zb_matcher_t *m)
         memset(ctx->ab_stamp, 0, ctx->cap_ab * sizeof *ctx->ab_stamp);
         memset(ctx->wc_stamp, 0, ctx->cap_wc * sizeof *ctx->wc_stamp);
         memset(ctx->state_stamp, 0, ctx->cap_state * sizeof *ctx->state_stamp);
-        memset(ctx->sub_stamp, 0, ctx->cap_sub * sizeof *ctx->sub_stamp);
         memset(ctx->rule_stamp, 0, ctx->cap_rule * sizeof *ctx->rule_stamp);
         ctx->gen = 1;
         ctx->value_seq = 0;
@@ -741,23 +738,17 @@ static void s_consider(zb_match_ctx_t *ctx, uint32_t sid)
 int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids)
 {
     const zb_matcher_t *m = ctx->m;
+    /* A subrule is listed under one trigger only (or among the always
+     * ones), and a condition is touched once per event, so each subrule is
+     * looked at at most once. */
     for (uint32_t t = 0; t < ctx->n_touched; t++) {
         const mt_cond_t *c = COND(m, ctx->touched[t]);
-        for (uint32_t q = 0; q < c->n_subs; q++) {
-            uint32_t sid = c->subs[q];
-            if (ctx->sub_stamp[sid] == ctx->gen)
-                continue;
-            ctx->sub_stamp[sid] = ctx->gen;
-            s_consider(ctx, sid);
-        }
+        for (uint32_t q = 0; q < c->n_subs; q++)
+            if (ctx->cond_stamp[c->subs[q].check] == ctx->gen)
+                s_consider(ctx, c->subs[q].sub);
     }
-    for (uint32_t a = 0; a < m->n_always; a++) {
-        uint32_t sid = m->always[a];
-        if (ctx->sub_stamp[sid] == ctx->gen)
-            continue;
-        ctx->sub_stamp[sid] = ctx->gen;
-        s_consider(ctx, sid);
-    }
+    for (uint32_t a = 0; a < m->n_always; a++)
+        s_consider(ctx, m->always[a]);
     if (ctx->oom || ctx->too_complex)
         return -1;
     /* Never NULL, even before the first match grew the array: callers may

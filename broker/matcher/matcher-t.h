@@ -311,6 +311,16 @@ typedef struct mt_state {
     bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;
 
+/* A subrule as its trigger condition lists it. Most subrules looked at
+ * after their trigger is hit fail for want of another required condition;
+ * `check` is the one of those least likely to be hit, so the usual miss
+ * costs one stamp load without touching the subrule itself. */
+typedef struct mt_trig {
+    uint32_t sub;
+    uint32_t check;        /* another required condition, or the trigger
+                            * itself when it is the only one */
+} mt_trig_t;
+
 typedef struct mt_cond {
     bool in_use;
     bool absent_ok;
@@ -327,7 +337,7 @@ typedef struct mt_cond {
                             * reference: it outlives its rule if need be) */
     uint32_t leaf;         /* that leaf's index in pat */
     uint32_t n_installed;  /* alternatives installed so far */
-    uint32_t *subs;        /* subrules using this condition */
+    mt_trig_t *subs;       /* subrules it is the trigger of */
     uint32_t n_subs, cap_subs;
 } mt_cond_t;
 
@@ -437,9 +447,7 @@ struct zb_match_ctx {
     /* per state: presence of any leaf value (for exists:false) */
     uint32_t *state_head, *state_stamp;
     uint32_t cap_state;
-    /* per subrule / rule */
-    uint32_t *sub_stamp;
-    uint32_t cap_sub;
+    /* per rule */
     uint32_t *cands;
     uint32_t n_cands, cap_cands;
     uint32_t *rule_stamp;

@@ -210,7 +210,7 @@ size_t zb_matcher_memory(const zb_matcher_t *self)
         b += s->wc_gram_cnt ? MT_GRAM_BUCKETS * sizeof *s->wc_gram_cnt : 0;
     }
     for (uint32_t i = 0; i < m->conds.n; i++)
-        b += MT_AT(m->conds, mt_cond_t, i)->cap_subs * sizeof(uint32_t);
+        b += MT_AT(m->conds, mt_cond_t, i)->cap_subs * sizeof(mt_trig_t);
     for (uint32_t i = 0; i < m->subs.n; i++) {
         const mt_sub_t *s = MT_AT(m->subs, mt_sub_t, i);
         if (s->in_use)

@@ -934,6 +934,201 @@ static void s_ab_oracle(int N, uint32_t seed)
     free(p);
 }
 
+/* ---- mixed rules against a model ------------------------------------------------ */
+
+/* Leaves of s_mix_oracle: kind 0 exact, 1 prefix, 2 suffix, 3
+ * equals-ignore-case, 4 anything-but (strings), 5 exists, 6 number,
+ * 7 prefix equals-ignore-case, 8 suffix equals-ignore-case. Values are
+ * short strings over an alphabet whose letters share first bytes, last
+ * bytes and lengths with each other ("é" and "É" are two bytes, and
+ * fold to each other), so any filter on those could wrongly skip. */
+typedef struct {
+    int field;
+    int kind;
+    char v[12];
+    int num;
+} s_mleaf_t;
+
+static const char *const s_mix_abc[] = {"a", "b", "A", "B", "\xc3\xa9", "\xc3\x89", "-"};
+
+static void s_mix_str(char *out)
+{
+    int len = (int) s_rand(5);
+    out[0] = '\0';
+    for (int i = 0; i < len; i++)
+        strcat(out, s_mix_abc[s_rand(7)]);
+}
+
+/* Simple case folding of the alphabet: A B É to a b é. */
+static void s_mix_fold(const char *s, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; s[i]; i++) {
+        if (s[i] == 'A' || s[i] == 'B')
+            out[o++] = (char) (s[i] | 0x20);
+        else if ((unsigned char) s[i] == 0xc3 && (unsigned char) s[i + 1] == 0x89) {
+            out[o++] = (char) 0xc3;
+            out[o++] = (char) 0xa9;
+            i++;
+        } else
+            out[o++] = s[i];
+    }
+    out[o] = '\0';
+}
+
+static bool s_mix_starts(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+static bool s_mix_ends(const char *s, const char *p)
+{
+    size_t a = strlen(s), b = strlen(p);
+    return b <= a && strcmp(s + a - b, p) == 0;
+}
+
+/* Event field: type 0 absent, 1 string, 2 number. */
+typedef struct {
+    int type;
+    int num;
+    char s[12];
+} s_mval_t;
+
+static bool s_mleaf_holds(const s_mleaf_t *l, const s_mval_t *v)
+{
+    char fv[32], fl[32];
+    if (v->type == 0)
+        return false;
+    if (l->kind == 5)
+        return true;
+    if (l->kind == 4)
+        return v->type != 1 || strcmp(v->s, l->v) != 0;
+    if (l->kind == 6)
+        return v->type == 2 && v->num == l->num;
+    if (v->type != 1)
+        return false;
+    s_mix_fold(v->s, fv);
+    s_mix_fold(l->v, fl);
+    switch (l->kind) {
+    case 0: return strcmp(v->s, l->v) == 0;
+    case 1: return s_mix_starts(v->s, l->v);
+    case 2: return s_mix_ends(v->s, l->v);
+    case 3: return strcmp(fv, fl) == 0;
+    case 7: return s_mix_starts(fv, fl);
+    default: return s_mix_ends(fv, fl);
+    }
+}
+
+static int s_mleaf_json(const s_mleaf_t *l, char *p, size_t cap)
+{
+    switch (l->kind) {
+    case 0: return snprintf(p, cap, "[\"%s\"]", l->v);
+    case 1: return snprintf(p, cap, "[{\"prefix\":\"%s\"}]", l->v);
+    case 2: return snprintf(p, cap, "[{\"suffix\":\"%s\"}]", l->v);
+    case 3: return snprintf(p, cap, "[{\"equals-ignore-case\":\"%s\"}]", l->v);
+    case 4: return snprintf(p, cap, "[{\"anything-but\":[\"%s\"]}]", l->v);
+    case 5: return snprintf(p, cap, "[{\"exists\":true}]");
+    case 6: return snprintf(p, cap, "[%d]", l->num);
+    case 7: return snprintf(p, cap, "[{\"prefix\":{\"equals-ignore-case\":\"%s\"}}]", l->v);
+    default: return snprintf(p, cap, "[{\"suffix\":{\"equals-ignore-case\":\"%s\"}}]", l->v);
+    }
+}
+
+/* Rules of one to three leaves on four fields, every kind of hashed
+ * value, conditions shared between rules: the results in both forms must
+ * equal the model's while rules come and go (a subrule is looked at only
+ * through its trigger and a second condition, and values are probed only
+ * where the state's keys could hold them). */
+static void mixed_rules_agree_with_brute_force(void **state)
+{
+    (void) state;
+    enum { N = 400, EVENTS = 300, F = 4 };
+    static s_mleaf_t leaves[N][3];
+    static int n_leaves[N];
+    static bool live[N], want[N];
+    char p[512];
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    zb_buf_t *mp = zb_buf_new(256);
+    s_rng = 4242u;
+    for (int round = 0; round < 4; round++) {
+        /* add the rules not live (new ones), remove about a third */
+        for (int i = 0; i < N; i++) {
+            if (live[i] && s_rand(3) == 0) {
+                assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+                live[i] = false;
+                continue;
+            }
+            if (live[i])
+                continue;
+            n_leaves[i] = 1 + (int) s_rand(3);
+            bool used[F] = {false};
+            int n = snprintf(p, sizeof p, "{");
+            for (int k = 0; k < n_leaves[i]; k++) {
+                s_mleaf_t *l = &leaves[i][k];
+                do
+                    l->field = (int) s_rand(F);
+                while (used[l->field]);
+                used[l->field] = true;
+                l->kind = (int) s_rand(9);
+                do
+                    s_mix_str(l->v);
+                while ((l->kind == 1 || l->kind == 2 || l->kind == 7 || l->kind == 8) && l->v[0] == '\0');
+                l->num = (int) s_rand(4);
+                n += snprintf(p + n, sizeof p - (size_t) n, "%s\"f%d\":", k ? "," : "", l->field);
+                n += s_mleaf_json(l, p + n, sizeof p - (size_t) n);
+            }
+            n += snprintf(p + n, sizeof p - (size_t) n, "}");
+            if (zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err) != 0)
+                fail_msg("%s: %s", p, err.message);
+            live[i] = true;
+        }
+        for (int e = 0; e < EVENTS; e++) {
+            s_mval_t v[F];
+            int n = snprintf(p, sizeof p, "{\"x\":1");
+            for (int f = 0; f < F; f++) {
+                uint32_t t = s_rand(8);
+                v[f].type = t == 0 ? 0 : t < 6 ? 1 : 2;
+                v[f].num = (int) s_rand(4);
+                s_mix_str(v[f].s);
+                if (v[f].type == 1)
+                    n += snprintf(p + n, sizeof p - (size_t) n, ",\"f%d\":\"%s\"", f, v[f].s);
+                else if (v[f].type == 2)
+                    n += snprintf(p + n, sizeof p - (size_t) n, ",\"f%d\":%d", f, v[f].num);
+            }
+            n += snprintf(p + n, sizeof p - (size_t) n, "}");
+            int n_want = 0;
+            for (int i = 0; i < N; i++) {
+                want[i] = live[i];
+                for (int k = 0; want[i] && k < n_leaves[i]; k++)
+                    want[i] = s_mleaf_holds(&leaves[i][k], &v[leaves[i][k].field]);
+                n_want += want[i];
+            }
+            zb_json_error_t jerr;
+            mp->len = 0;
+            assert_int_equal(zb_json_to_msgpack(p, (size_t) n, mp, &jerr), 0);
+            for (int form = 0; form < 2; form++) {
+                const uint64_t *ids;
+                int k = form ? zb_matcher_match(m, ctx, ZB_FORMAT_MSGPACK, mp->data, mp->len, &ids, &err)
+                             : zb_matcher_match(m, ctx, ZB_FORMAT_JSON, p, (size_t) n, &ids, &err);
+                if (k != n_want)
+                    fail_msg("event %s: %d rules matched, the model says %d", p, k, n_want);
+                for (int q = 0; q < k; q++)
+                    if (!want[ids[q]])
+                        fail_msg("event %s matched rule %llu", p, (unsigned long long) ids[q]);
+            }
+        }
+    }
+    for (int i = 0; i < N; i++)
+        if (live[i])
+            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    assert_int_equal(zb_matcher_size(m), 0);
+    zb_buf_destroy(&mp);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 /* Thousands of rules: the excluded values are probed. */
 static void anything_but_agrees_with_brute_force(void **state)
 {
@@ -1384,6 +1579,7 @@ int main(void)
         cmocka_unit_test(wildcard_complexity_limit),
         cmocka_unit_test(anything_but_forms),
         cmocka_unit_test(anything_but_agrees_with_brute_force),
+        cmocka_unit_test(mixed_rules_agree_with_brute_force),
         cmocka_unit_test(few_anything_but_rules_agree_with_brute_force),
         cmocka_unit_test(long_anything_but_lists_on_large_arrays),
         cmocka_unit_test(wildcard_checks_have_a_budget),
