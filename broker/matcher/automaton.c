@@ -31,6 +31,7 @@ void mt_state_free_contents(mt_state_t *s)
     free(s->wc_pfx.v);
     free(s->wc_sfx.v);
     free(s->wc_gram_cnt);
+    free(s->key_cnt);
 }
 
 #define STATE(m, i) MT_AT((m)->states, mt_state_t, i)
@@ -40,8 +41,7 @@ void mt_state_free_contents(mt_state_t *s)
 
 uint32_t mt_child(const zb_matcher_t *m, uint32_t parent, const char *name, size_t len)
 {
-    uint64_t h = mt_hash(parent, MT_TAG_FIELD, name, len);
-    const mt_hentry_t *e = mt_hmap_find(&m->fields, h, parent, MT_TAG_FIELD, name, len);
+    const mt_hentry_t *e = mt_hmap_find(&m->fields, parent, MT_TAG_FIELD, name, len);
     return e ? e->vals[0] : MT_NONE;
 }
 
@@ -163,6 +163,33 @@ static uint32_t s_probe_len(const mt_alt_t *a)
     return a->tag == MT_TAG_CIDR ? a->bits : a->len;
 }
 
+/* Every key of state st's value index goes in and out through these two,
+ * so the state's key filter counts exactly the values the index holds. */
+_Static_assert(MT_KEY_BUCKETS == 1u << 8, "mt_key_bucket() keeps 8 bits");
+
+static int s_key_add(zb_matcher_t *m, uint32_t st, uint8_t tag, const void *bytes, size_t len, uint32_t val)
+{
+    mt_state_t *s = STATE(m, st);
+    if (!s->key_cnt && !(s->key_cnt = calloc(MT_KEY_BUCKETS, sizeof *s->key_cnt)))
+        return -1;
+    if (mt_hmap_add(&m->map, st, tag, bytes, len, val) != 0)
+        return -1;
+    uint32_t b = mt_key_bucket_of(tag, bytes, len);
+    s->key_cnt[b]++;
+    s->key_bits[b >> 6] |= 1ull << (b & 63);
+    return 0;
+}
+
+static void s_key_del(zb_matcher_t *m, uint32_t st, uint8_t tag, const void *bytes, size_t len, uint32_t val)
+{
+    if (!mt_hmap_remove(&m->map, st, tag, bytes, len, val))
+        return;
+    mt_state_t *s = STATE(m, st);
+    uint32_t b = mt_key_bucket_of(tag, bytes, len);
+    if (--s->key_cnt[b] == 0)
+        s->key_bits[b >> 6] &= ~(1ull << (b & 63));
+}
+
 /* ---- anything-but --------------------------------------------------------------
  *
  * Inverse index: an anything-but alternative fires on every value of its
@@ -220,7 +247,7 @@ static void s_abx_del(zb_matcher_t *m, uint32_t st, uint32_t id, const mt_alt_t 
         uint8_t tag = s_ab_key(a, i, &bytes, &len, nk);
         if (!tag)
             continue;
-        mt_hmap_remove(&m->map, st, tag, bytes, len, id);
+        s_key_del(m, st, tag, bytes, len, id);
         if (tag == MT_TAG_AB_PREFIX)
             s_lenset_del(&s->ab_pfx, len);
         else if (tag == MT_TAG_AB_SUFFIX)
@@ -278,7 +305,7 @@ static int s_ab_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
             s_abx_del(m, st, id, a, i);
             goto fail;
         }
-        if (mt_hmap_add(&m->map, st, tag, bytes, len, id) != 0) {
+        if (s_key_add(m, st, tag, bytes, len, id) != 0) {
             if (ls)
                 s_lenset_del(ls, len);
             s_abx_del(m, st, id, a, i);
@@ -363,8 +390,7 @@ static void s_wc_gram(const zb_matcher_t *m, uint32_t st, const mt_glob_t *g, ch
     for (uint32_t i = 0; i < g->nseg && best > 0; i++) {
         const char *seg = g->lit + g->off[i];
         for (uint32_t k = 0; k + MT_GRAM <= g->len[i] && best > 0; k++) {
-            const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, MT_TAG_WC_GRAM, seg + k, MT_GRAM),
-                                                st, MT_TAG_WC_GRAM, seg + k, MT_GRAM);
+            const mt_hentry_t *e = mt_hmap_find(&m->map, st, MT_TAG_WC_GRAM, seg + k, MT_GRAM);
             uint32_t shared = e ? e->n_vals : 0;
             if (shared < best) {
                 best = shared;
@@ -395,7 +421,7 @@ static int s_wc_gram_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt
     uint32_t id = mt_table_alloc(&m->wcents);
     if (id == MT_NONE)
         return -1;
-    if (mt_hmap_add(&m->map, st, MT_TAG_WC_GRAM, gram, MT_GRAM, id) != 0) {
+    if (s_key_add(m, st, MT_TAG_WC_GRAM, gram, MT_GRAM, id) != 0) {
         mt_table_release(&m->wcents, id);
         return -1;
     }
@@ -428,7 +454,7 @@ static int s_wc_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
         mt_table_release(&m->wcents, id);
         return -1;
     }
-    if (mt_hmap_add(&m->map, st, tag, bytes, len, id) != 0) {
+    if (s_key_add(m, st, tag, bytes, len, id) != 0) {
         s_lenset_del(ls, len);
         mt_table_release(&m->wcents, id);
         return -1;
@@ -453,13 +479,13 @@ static bool s_wc_uninstall(zb_matcher_t *m, uint32_t st, const mt_alt_t *a)
         if (!s_wc_has_gram(a->glob))
             return false; /* listed, not indexed */
         mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, a->ent);
-        mt_hmap_remove(&m->map, st, MT_TAG_WC_GRAM, e->gram, MT_GRAM, a->ent);
+        s_key_del(m, st, MT_TAG_WC_GRAM, e->gram, MT_GRAM, a->ent);
         s->wc_gram_cnt[s_gram_bucket(e->gram)]--;
         s->n_wc_gram--;
         mt_table_release(&m->wcents, a->ent);
         return true;
     }
-    mt_hmap_remove(&m->map, st, tag, bytes, len, a->ent);
+    s_key_del(m, st, tag, bytes, len, a->ent);
     s_lenset_del(tag == MT_TAG_WC_PREFIX ? &s->wc_pfx : &s->wc_sfx, len);
     mt_table_release(&m->wcents, a->ent);
     return true;
@@ -480,7 +506,7 @@ static int s_alt_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *
         mt_lenset_t *ls = s_lenset_for(STATE(m, st), a->tag);
         if (ls && s_lenset_add(ls, s_probe_len(a)) != 0)
             return -1;
-        if (mt_hmap_add(&m->map, st, a->tag, a->bytes, a->len, cond) != 0) {
+        if (s_key_add(m, st, a->tag, a->bytes, a->len, cond) != 0) {
             if (ls)
                 s_lenset_del(ls, s_probe_len(a));
             return -1;
@@ -525,7 +551,7 @@ static void s_alt_uninstall(zb_matcher_t *m, uint32_t st, uint32_t cond, const m
     if (a->kind == MT_K_WILDCARD && s_wc_uninstall(m, st, a))
         return;
     if (a->kind == MT_K_HASHED) {
-        mt_hmap_remove(&m->map, st, a->tag, a->bytes, a->len, cond);
+        s_key_del(m, st, a->tag, a->bytes, a->len, cond);
         mt_lenset_t *ls = s_lenset_for(s, a->tag);
         if (ls)
             s_lenset_del(ls, s_probe_len(a));
@@ -688,8 +714,7 @@ static uint32_t s_shared_cond(const zb_matcher_t *m, uint32_t st, const mt_leaf_
         const mt_alt_t *a = &leaf->alts[i];
         if (a->kind != MT_K_HASHED)
             continue;
-        const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, a->tag, a->bytes, a->len), st, a->tag, a->bytes,
-                                            a->len);
+        const mt_hentry_t *e = mt_hmap_find(&m->map, st, a->tag, a->bytes, a->len);
         if (!e)
             return MT_NONE; /* no installed leaf has this value */
         if (!best || e->n_vals < best->n_vals)
@@ -720,8 +745,7 @@ static uint64_t s_cond_score(const zb_matcher_t *m, const mt_cond_t *c)
         const mt_alt_t *a = &leaf->alts[i];
         switch (a->kind) {
         case MT_K_HASHED: {
-            const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, a->tag, a->bytes, a->len), st, a->tag,
-                                                a->bytes, a->len);
+            const mt_hentry_t *e = mt_hmap_find(&m->map, st, a->tag, a->bytes, a->len);
             score += e ? e->n_vals - 1 : 0; /* other conditions on the same value */
             break;
         }

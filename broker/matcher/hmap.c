@@ -28,7 +28,7 @@ static inline uint64_t s_mix(uint64_t h)
  * copy followed by an 8-byte load stalls on store forwarding, which cost
  * more than the rest of the hash. The length is mixed in, so overlapping
  * reads cannot make two keys of different lengths collide. */
-uint64_t mt_hash(uint32_t state, uint8_t tag, const void *bytes, size_t len)
+static inline uint64_t s_hash(uint32_t state, uint8_t tag, const void *bytes, size_t len)
 {
     const uint8_t *p = bytes;
     uint64_t h = ((uint64_t) state << 8 | tag) ^ (len * 0x9e3779b97f4a7c15ULL);
@@ -77,7 +77,7 @@ static bool s_eq(const mt_hentry_t *e, uint64_t hash, uint32_t state, uint8_t ta
                  size_t len)
 {
     return e->hash == hash && e->state == state && e->klen == len + 1 && (uint8_t) e->key[0] == tag &&
-           memcmp(e->key + 1, bytes, len) == 0;
+           mt_bytes_eq(e->key + 1, bytes, len);
 }
 
 /* Slot index holding (state, tag, bytes), or SIZE_MAX. */
@@ -97,11 +97,26 @@ static size_t s_slot_of(const mt_hmap_t *map, uint64_t hash, uint32_t state, uin
     }
 }
 
-const mt_hentry_t *mt_hmap_find(const mt_hmap_t *map, uint64_t hash, uint32_t state, uint8_t tag,
-                                const void *bytes, size_t len)
+/* The lookup of every probe while matching: the hash computed here and
+ * the probe loop written out (s_slot_of() is for add and remove), so a
+ * miss is one call and a slot load or two. */
+const mt_hentry_t *mt_hmap_find(const mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len)
 {
-    size_t i = s_slot_of(map, hash, state, tag, bytes, len);
-    return i == SIZE_MAX ? NULL : &map->entries[map->slots[i].entry];
+    if (map->cap == 0)
+        return NULL;
+    uint64_t hash = s_hash(state, tag, bytes, len);
+    size_t mask = map->cap - 1;
+    uint32_t t = s_tag(hash);
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        const mt_hslot_t *s = &map->slots[i];
+        if (s->tag == 0)
+            return NULL;
+        if (s->tag == t) {
+            const mt_hentry_t *e = &map->entries[s->entry];
+            if (s_eq(e, hash, state, tag, bytes, len))
+                return e;
+        }
+    }
 }
 
 static void s_place(mt_hslot_t *slots, size_t cap, uint64_t hash, uint32_t entry)
@@ -150,7 +165,7 @@ int mt_hmap_add(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, 
 {
     if (len >= UINT32_MAX)
         return -1;
-    uint64_t hash = mt_hash(state, tag, bytes, len);
+    uint64_t hash = s_hash(state, tag, bytes, len);
     size_t i = s_slot_of(map, hash, state, tag, bytes, len);
     if (i != SIZE_MAX) {
         mt_hentry_t *e = &map->entries[map->slots[i].entry];
@@ -204,23 +219,23 @@ int mt_hmap_add(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, 
     return 0;
 }
 
-void mt_hmap_remove(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
+bool mt_hmap_remove(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
                     uint32_t val)
 {
-    uint64_t hash = mt_hash(state, tag, bytes, len);
+    uint64_t hash = s_hash(state, tag, bytes, len);
     size_t i = s_slot_of(map, hash, state, tag, bytes, len);
     if (i == SIZE_MAX)
-        return;
+        return false;
     uint32_t ei = map->slots[i].entry;
     mt_hentry_t *e = &map->entries[ei];
-    for (uint32_t k = 0; k < e->n_vals; k++) {
-        if (e->vals[k] == val) {
-            e->vals[k] = e->vals[--e->n_vals];
-            break;
-        }
-    }
+    uint32_t k = 0;
+    while (k < e->n_vals && e->vals[k] != val)
+        k++;
+    if (k == e->n_vals)
+        return false;
+    e->vals[k] = e->vals[--e->n_vals];
     if (e->n_vals > 0)
-        return;
+        return true;
     map->bytes -= e->klen + e->cap_vals * sizeof *e->vals;
     free(e->key);
     free(e->vals);
@@ -241,4 +256,5 @@ void mt_hmap_remove(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *byt
             hole = j;
         }
     }
+    return true;
 }

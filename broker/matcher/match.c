@@ -219,10 +219,18 @@ static void s_emit_cb(void *arg, uint32_t cond)
     s_emit(arg, cond);
 }
 
+/* The value-index entry for (st, tag, bytes), or NULL. Most probes miss,
+ * and most misses are told by the state's key filter without hashing. */
+static const mt_hentry_t *s_find(const zb_matcher_t *m, uint32_t st, uint8_t tag, const char *bytes, size_t len)
+{
+    if (!mt_state_may_hold(STATE(m, st), mt_key_bucket_of(tag, bytes, len)))
+        return NULL;
+    return mt_hmap_find(&m->map, st, tag, bytes, len);
+}
+
 static void s_lookup(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
 {
-    const zb_matcher_t *m = ctx->m;
-    const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, tag, s, len), st, tag, s, len);
+    const mt_hentry_t *e = s_find(ctx->m, st, tag, s, len);
     if (!e)
         return;
     for (uint32_t i = 0; i < e->n_vals; i++)
@@ -302,8 +310,7 @@ static bool s_slow_hit(zb_match_ctx_t *ctx, const mt_alt_t *a, const mt_value_t 
  * for the current value. */
 static void s_ab_exclude(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
 {
-    const zb_matcher_t *m = ctx->m;
-    const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, tag, s, len), st, tag, s, len);
+    const mt_hentry_t *e = s_find(ctx->m, st, tag, s, len);
     if (!e || !s_ab_charge(ctx, e->n_vals))
         return;
     for (uint32_t i = 0; i < e->n_vals; i++)
@@ -385,7 +392,7 @@ static void s_wc_candidates(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const
                             const mt_value_t *v)
 {
     const zb_matcher_t *m = ctx->m;
-    const mt_hentry_t *e = mt_hmap_find(&m->map, mt_hash(st, tag, s, len), st, tag, s, len);
+    const mt_hentry_t *e = s_find(m, st, tag, s, len);
     if (!e)
         return;
     for (uint32_t i = 0; i < e->n_vals; i++) {
@@ -453,6 +460,54 @@ static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
     s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, false, v, NULL, 0);
 }
 
+static bool s_is_ascii(const char *s, size_t len)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < len; i++)
+        acc |= (uint8_t) s[i];
+    return (acc & 0x8080808080808080ull) == 0;
+}
+
+static uint8_t s_lower(char c)
+{
+    return (uint8_t) (c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+/* Whether the folded key s[off .. off+len) of an ASCII value may be in
+ * the state's index under tag: folding ASCII only lowers A-Z, so its
+ * bucket is known without folding. */
+static bool s_folded_may_hold(const mt_state_t *s, uint8_t tag, const char *v, size_t off, size_t len)
+{
+    uint8_t first = len ? s_lower(v[off]) : 0, last = len ? s_lower(v[off + len - 1]) : 0;
+    return mt_state_may_hold(s, mt_key_bucket(tag, len, first, last));
+}
+
+/* Whether any case-folded probe of string v at state s could hit; when
+ * not, the value need not be folded at all. Decided for ASCII values
+ * only (folding may change the length of others). */
+static bool s_fold_needed(const mt_state_t *s, const mt_value_t *v)
+{
+    if (!s_is_ascii(v->s, v->len))
+        return true;
+    if (s->n_eic && s_folded_may_hold(s, MT_TAG_EIC, v->s, 0, v->len))
+        return true;
+    if (s->n_abx_eic && s_folded_may_hold(s, MT_TAG_AB_EIC, v->s, 0, v->len))
+        return true;
+    for (uint32_t i = 0; i < s->pfx_eic.n && s->pfx_eic.v[i].len <= v->len; i++)
+        if (s_folded_may_hold(s, MT_TAG_PREFIX_EIC, v->s, 0, s->pfx_eic.v[i].len))
+            return true;
+    for (uint32_t i = 0; i < s->sfx_eic.n && s->sfx_eic.v[i].len <= v->len; i++)
+        if (s_folded_may_hold(s, MT_TAG_SUFFIX_EIC, v->s, v->len - s->sfx_eic.v[i].len, s->sfx_eic.v[i].len))
+            return true;
+    return false;
+}
+
 void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
 {
     const zb_matcher_t *m = ctx->m;
@@ -473,7 +528,7 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
             s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, v->s, v->len);
         if (s->cidr.n)
             s_cidr(ctx, st, &s->cidr, v->s, v->len);
-        if (s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->n_abx_eic) {
+        if ((s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->n_abx_eic) && s_fold_needed(s, v)) {
             char *f = s_fold_buf(ctx, 2 * v->len + 4);
             if (!f) {
                 ctx->oom = true;

@@ -100,6 +100,9 @@ enum {
 #define MT_GRAM 4
 #define MT_GRAM_BUCKETS 1024
 
+/* Buckets of a state's key filter (see mt_state_t.key_bits). */
+#define MT_KEY_BUCKETS 256
+
 /* How one anything-but wildcard value is indexed. */
 enum {
     MT_SHAPE_EXACT = 0,    /* no star: an excluded string */
@@ -308,6 +311,12 @@ typedef struct mt_state {
      * bucket of mt_gram_bucket() (NULL until the first one) */
     uint32_t n_wc_gram;
     uint32_t *wc_gram_cnt;
+    /* The buckets (mt_key_bucket(): tag, length, first and last byte) of
+     * the keys this state holds in the value index, as bits, and how many
+     * keys fall in each (NULL until the first): a probe whose bucket is
+     * empty cannot hit and skips the hash. */
+    uint64_t key_bits[MT_KEY_BUCKETS / 64];
+    uint32_t *key_cnt;
     bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;
 

@@ -76,7 +76,7 @@ static uint32_t s_find_rule(const zb_matcher_t *m, uint64_t id)
 {
     uint8_t key[8];
     memcpy(key, &id, 8);
-    const mt_hentry_t *e = mt_hmap_find(&m->ids, mt_hash(MT_NONE, MT_TAG_RULE, key, 8), MT_NONE, MT_TAG_RULE, key, 8);
+    const mt_hentry_t *e = mt_hmap_find(&m->ids, MT_NONE, MT_TAG_RULE, key, 8);
     return e ? e->vals[0] : MT_NONE;
 }
 
@@ -208,6 +208,7 @@ size_t zb_matcher_memory(const zb_matcher_t *self)
               s->ab_sfx.cap + s->wc_pfx.cap + s->wc_sfx.cap) * sizeof(mt_lenent_t);
         b += (size_t) (s->cap_ab_str + s->cap_ab_num) * sizeof(mt_abref_t);
         b += s->wc_gram_cnt ? MT_GRAM_BUCKETS * sizeof *s->wc_gram_cnt : 0;
+        b += s->key_cnt ? MT_KEY_BUCKETS * sizeof *s->key_cnt : 0;
     }
     for (uint32_t i = 0; i < m->conds.n; i++)
         b += MT_AT(m->conds, mt_cond_t, i)->cap_subs * sizeof(mt_trig_t);

@@ -21,16 +21,15 @@ int mt_pattern_error(zb_matcher_error_t *err, const char *path, long offset, con
     ;
 
 /* ---- hmap.c ---------------------------------------------------------------- */
-uint64_t mt_hash(uint32_t state, uint8_t tag, const void *bytes, size_t len);
 void mt_hmap_free(mt_hmap_t *map);
-/* Entry for (state, tag, bytes), or NULL. `hash` is mt_hash() of the same. */
-const mt_hentry_t *mt_hmap_find(const mt_hmap_t *map, uint64_t hash, uint32_t state, uint8_t tag,
-                                const void *bytes, size_t len);
+/* Entry for (state, tag, bytes), or NULL. */
+const mt_hentry_t *mt_hmap_find(const mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len);
 /* Appends `val` to the entry's values, creating it. 0 or -1 (memory). */
 int mt_hmap_add(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
                 uint32_t val);
-/* Removes one `val` from the entry and the entry when it becomes empty. */
-void mt_hmap_remove(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
+/* Removes one `val` from the entry and the entry when it becomes empty;
+ * false when the entry did not hold it. */
+bool mt_hmap_remove(mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len,
                     uint32_t val);
 
 /* ---- table.c ---------------------------------------------------------------- */
@@ -49,11 +48,63 @@ static inline int mt_grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
 }
 #define MT_AT(t, type, i) (&((type *) (t).v)[i])
 
+/* a[0..len) == b[0..len). Field names and most values are short: up to
+ * 32 bytes they are compared with (overlapping) whole loads inside the
+ * bounds, cheaper than a call to memcmp. */
+static inline bool mt_bytes_eq(const void *a, const void *b, size_t len)
+{
+    const uint8_t *x = a, *y = b;
+    if (len >= 8) {
+        if (len > 32)
+            return memcmp(x, y, len) == 0;
+        uint64_t p, q, d = 0;
+        for (size_t i = 0; i + 8 < len; i += 8) {
+            memcpy(&p, x + i, 8);
+            memcpy(&q, y + i, 8);
+            d |= p ^ q;
+        }
+        memcpy(&p, x + len - 8, 8);
+        memcpy(&q, y + len - 8, 8);
+        return (d | (p ^ q)) == 0;
+    }
+    if (len >= 4) {
+        uint32_t p, q, r, t;
+        memcpy(&p, x, 4);
+        memcpy(&q, y, 4);
+        memcpy(&r, x + len - 4, 4);
+        memcpy(&t, y + len - 4, 4);
+        return ((p ^ q) | (r ^ t)) == 0;
+    }
+    return len == 0 || (x[0] == y[0] && x[len >> 1] == y[len >> 1] && x[len - 1] == y[len - 1]);
+}
+
 /* Bucket of a 4-byte gram (its bytes as loaded by memcpy) in a state's
  * gram filter. */
 static inline uint32_t mt_gram_bucket(uint32_t w)
 {
     return (w * 0x9E3779B1u) >> 22; /* 10 bits: MT_GRAM_BUCKETS */
+}
+
+/* Bucket of a value-index key in its state's key filter: the tag, the
+ * length and the end bytes say most of what tells keys apart at one state
+ * ("shop.1" from "bench.orders", "-0042" from "45678") at the cost of a
+ * multiply. first and last are the key's end bytes (0 when it is empty). */
+static inline uint32_t mt_key_bucket(uint8_t tag, size_t len, uint8_t first, uint8_t last)
+{
+    uint64_t x = ((uint64_t) tag | (uint64_t) len << 8) ^ ((uint64_t) first << 16 | (uint64_t) last << 24);
+    return (uint32_t) ((x * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits: MT_KEY_BUCKETS */
+}
+
+static inline uint32_t mt_key_bucket_of(uint8_t tag, const void *bytes, size_t len)
+{
+    const uint8_t *p = bytes;
+    return mt_key_bucket(tag, len, len ? p[0] : 0, len ? p[len - 1] : 0);
+}
+
+/* Whether some key of the state falls in bucket b. */
+static inline bool mt_state_may_hold(const mt_state_t *s, uint32_t b)
+{
+    return (s->key_bits[b >> 6] >> (b & 63)) & 1;
 }
 
 /* ---- numbits.c ------------------------------------------------------------- */
@@ -142,7 +193,7 @@ static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const c
     if (s->few_n == MT_MANY_CHILDREN)
         return mt_child(m, st, name, len);
     for (uint32_t i = 0; i < s->few_n; i++)
-        if (s->few[i].len == len && memcmp(s->few[i].name, name, len) == 0)
+        if (s->few[i].len == len && mt_bytes_eq(s->few[i].name, name, len))
             return s->few[i].state;
     return MT_NONE;
 }

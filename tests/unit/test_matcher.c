@@ -521,6 +521,62 @@ static void many_rules_match_like_one(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* A state's key filter lets a probe skip the hash when no key has its
+ * tag, length and end bytes: values sharing all of those with keys must
+ * still be looked up, folded values too, and removing one key must not
+ * hide another that falls in the same bucket. */
+static void key_filter_never_hides_a_key(void **state)
+{
+    (void) state;
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    char p[128];
+    for (int i = 0; i < 10; i++) {
+        int n = snprintf(p, sizeof p, "{\"k\":[\"a%db\"]}", i);
+        assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+    }
+    static const char *more[] = {
+        "{\"k\":[{\"prefix\":\"a\"}]}",                          /* 10 */
+        "{\"k\":[{\"suffix\":\"b\"}]}",                          /* 11 */
+        "{\"k\":[{\"equals-ignore-case\":\"A5B\"}]}",            /* 12 */
+        "{\"k\":[\"\"]}",                                        /* 13 */
+        "{\"k\":[{\"prefix\":\"\xc3\xa9\"}]}",                   /* 14 */
+        "{\"k\":[{\"prefix\":{\"equals-ignore-case\":\"A5\"}}]}", /* 15 */
+    };
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(zb_matcher_add(m, (uint64_t) (10 + i), ZB_FORMAT_JSON, more[i], strlen(more[i]), &err), 0);
+    uint64_t ids[16];
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"a5b\"}", ids), 5);
+    assert_int_equal(ids[0], 5);
+    assert_int_equal(ids[1], 10);
+    assert_int_equal(ids[2], 11);
+    assert_int_equal(ids[3], 12);
+    assert_int_equal(ids[4], 15);
+    assert_int_equal(zb_matcher_remove(m, 4), 0);
+    assert_int_equal(zb_matcher_remove(m, 6), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"a5b\"}", ids), 5);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"a4b\"}", ids), 2); /* prefix a, suffix b */
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"A5B\"}", ids), 2);
+    assert_int_equal(ids[0], 12);
+    assert_int_equal(ids[1], 15);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"\"}", ids), 1);
+    assert_int_equal(ids[0], 13);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"\xc3\xa9x\"}", ids), 1);
+    assert_int_equal(ids[0], 14);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"\xc3\x89x\"}", ids), 0);
+    /* a non-ASCII value whose folded form starts like the key */
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"a5\xc3\x89\"}", ids), 2);
+    assert_int_equal(ids[0], 10);
+    assert_int_equal(ids[1], 15);
+    for (int i = 0; i < 16; i++)
+        if (i != 4 && i != 6)
+            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"a5b\"}", ids), 0);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 static void random_add_remove_keeps_the_index_exact(void **state)
 {
     (void) state;
@@ -1604,6 +1660,7 @@ int main(void)
         cmocka_unit_test(removal_releases_memory),
         cmocka_unit_test(many_rules_match_like_one),
         cmocka_unit_test(random_add_remove_keeps_the_index_exact),
+        cmocka_unit_test(key_filter_never_hides_a_key),
         cmocka_unit_test(many_numeric_ranges_agree_with_brute_force),
         cmocka_unit_test(many_cidr_blocks),
         cmocka_unit_test(msgpack_patterns_and_native_types),
