@@ -313,8 +313,13 @@ static void s_ab_exclude(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const ch
     const mt_hentry_t *e = s_find(ctx->m, st, tag, s, len);
     if (!e || !s_ab_charge(ctx, e->n_vals))
         return;
-    for (uint32_t i = 0; i < e->n_vals; i++)
-        ctx->ab_stamp[e->vals[i]] = ctx->value_seq;
+    for (uint32_t i = 0; i < e->n_vals; i++) {
+        uint32_t id = e->vals[i];
+        if (ctx->ab_stamp[id] != ctx->value_seq) {
+            ctx->ab_stamp[id] = ctx->value_seq;
+            ctx->ab_excluded++;
+        }
+    }
 }
 
 static bool s_has_prefix(const char *s, size_t len, const char *p, size_t plen)
@@ -365,6 +370,8 @@ static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool
 {
     if (!n || !s_ab_charge(ctx, n))
         return;
+    if (check && !linear && ctx->ab_excluded == n)
+        return; /* the value excluded every one ("anything-but X" on X) */
     for (uint32_t i = 0; i < n; i++) {
         if (check) {
             if (linear ? s_ab_excludes(v[i].alt, val, folded, flen) : ctx->ab_stamp[v[i].ent] == ctx->value_seq)
@@ -515,6 +522,7 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
     if (ctx->too_complex)
         return; /* refused already: spend nothing more on it */
     ctx->value_seq++;
+    ctx->ab_excluded = 0;
     ctx->cur_mem_off = MT_NONE;
     if (s->n_absent)
         s_record(ctx, &ctx->state_head[st], &ctx->state_stamp[st]);
@@ -725,6 +733,18 @@ static bool s_sub_holds(zb_match_ctx_t *ctx, const mt_sub_t *sub)
             return false;
     if (nreq == 1 && sub->n_conds == 1)
         return true;
+    if (ctx->n_pool == 0) {
+        /* No hit or presence of the event lies in an array, so every
+         * position fits every other: an absence-tolerant condition holds
+         * if it is hit or its field has no value at all. */
+        for (uint32_t q = nreq; q < sub->n_conds; q++) {
+            const mt_cond_t *c = COND(ctx->m, sub->conds[q]);
+            if (!(c->has_positive && ctx->cond_stamp[sub->conds[q]] == ctx->gen) &&
+                ctx->state_stamp[c->state] == ctx->gen)
+                return false;
+        }
+        return true;
+    }
     uint32_t cap = ctx->cap_chosen;
     if (mt_grow((void **) &ctx->chosen, &ctx->cap_chosen, nreq + 1, sizeof *ctx->chosen) != 0 ||
         mt_grow((void **) &ctx->lvl_skip, &cap, nreq + 1, sizeof *ctx->lvl_skip) != 0) {

@@ -446,6 +446,7 @@ struct zb_match_ctx {
     uint32_t cap_cond;
     /* per anything-but entry: value_seq of the value that excluded it */
     uint32_t *ab_stamp;
+    uint32_t ab_excluded;  /* entries the current value excluded */
     uint32_t cap_ab;
     /* per indexed wildcard: value_seq of the value it was last checked on
      * (a gram can occur many times in one value; one check is enough) */

@@ -994,7 +994,8 @@ static void s_ab_oracle(int N, uint32_t seed)
 
 /* Leaves of s_mix_oracle: kind 0 exact, 1 prefix, 2 suffix, 3
  * equals-ignore-case, 4 anything-but (strings), 5 exists, 6 number,
- * 7 prefix equals-ignore-case, 8 suffix equals-ignore-case. Values are
+ * 7 prefix equals-ignore-case, 8 suffix equals-ignore-case, 9 exists
+ * false. Values are
  * short strings over an alphabet whose letters share first bytes, last
  * bytes and lengths with each other ("é" and "É" are two bytes, and
  * fold to each other), so any filter on those could wrongly skip. */
@@ -1053,6 +1054,8 @@ typedef struct {
 static bool s_mleaf_holds(const s_mleaf_t *l, const s_mval_t *v)
 {
     char fv[32], fl[32];
+    if (l->kind == 9)
+        return v->type == 0;
     if (v->type == 0)
         return false;
     if (l->kind == 5)
@@ -1086,6 +1089,7 @@ static int s_mleaf_json(const s_mleaf_t *l, char *p, size_t cap)
     case 5: return snprintf(p, cap, "[{\"exists\":true}]");
     case 6: return snprintf(p, cap, "[%d]", l->num);
     case 7: return snprintf(p, cap, "[{\"prefix\":{\"equals-ignore-case\":\"%s\"}}]", l->v);
+    case 9: return snprintf(p, cap, "[{\"exists\":false}]");
     default: return snprintf(p, cap, "[{\"suffix\":{\"equals-ignore-case\":\"%s\"}}]", l->v);
     }
 }
@@ -1127,7 +1131,7 @@ static void mixed_rules_agree_with_brute_force(void **state)
                     l->field = (int) s_rand(F);
                 while (used[l->field]);
                 used[l->field] = true;
-                l->kind = (int) s_rand(9);
+                l->kind = (int) s_rand(10);
                 do
                     s_mix_str(l->v);
                 while ((l->kind == 1 || l->kind == 2 || l->kind == 7 || l->kind == 8) && l->v[0] == '\0');
