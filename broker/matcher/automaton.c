@@ -77,6 +77,7 @@ static uint32_t s_child_make(zb_matcher_t *m, uint32_t parent, const char *name,
     ps->child_len_count[len & 31]++;
     ps->child_len_bits |= 1u << (len & 31);
     if (ps->few_n < MT_FEW_CHILDREN) {
+        ps->few[ps->few_n].head = mt_name_head(copy, len);
         ps->few[ps->few_n].len = len;
         ps->few[ps->few_n].state = st;
         ps->few[ps->few_n].name = copy;

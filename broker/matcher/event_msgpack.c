@@ -28,11 +28,61 @@ static int s_fail(s_rd_t *rd, const char *what)
     return -1;
 }
 
+/* The walk runs for every key and value of every event, and nearly all of
+ * them are fixstr keys, fixstr values and one-byte scalars: those are
+ * read here, bounds-checked like zb_mpk does, without a call; every other
+ * form goes through zb_mpk. */
+
 static int s_skip(s_rd_t *rd)
 {
+    const uint8_t *p = rd->cur.p;
+    if (p < rd->cur.end) {
+        uint8_t b = *p;
+        size_t size = (b & 0xe0) == 0xa0 ? 1 + (size_t) (b & 0x1f) : b <= 0x7f || b >= 0xe0 ? 1 : 0;
+        if (size && (size_t) (rd->cur.end - p) >= size) {
+            rd->cur.p = p + size;
+            return 0;
+        }
+    }
     if (zb_mpk_skip(&rd->cur, MT_MAX_DEPTH - rd->depth) != 0)
         return s_fail(rd, "truncated, invalid or nested deeper than 64 levels");
     return 0;
+}
+
+/* Reads a map key: 0, or -1 when it is not a string. */
+static int s_key(s_rd_t *rd, const char **k, uint32_t *klen)
+{
+    const uint8_t *p = rd->cur.p;
+    if (p < rd->cur.end && (*p & 0xe0) == 0xa0 && (size_t) (rd->cur.end - p - 1) >= (size_t) (*p & 0x1f)) {
+        *k = (const char *) p + 1;
+        *klen = *p & 0x1f;
+        rd->cur.p = p + 1 + *klen;
+        return 0;
+    }
+    return zb_mpk_read_str(&rd->cur, k, klen);
+}
+
+/* Reads one item header or scalar like zb_mpk_read(). */
+static int s_item(s_rd_t *rd, zb_mpk_item_t *it)
+{
+    const uint8_t *p = rd->cur.p;
+    if (p < rd->cur.end) {
+        uint8_t b = *p;
+        if ((b & 0xe0) == 0xa0 && (size_t) (rd->cur.end - p - 1) >= (size_t) (b & 0x1f)) {
+            it->type = ZB_MPK_STR;
+            it->v.raw.ptr = p + 1;
+            it->v.raw.len = b & 0x1f;
+            rd->cur.p = p + 1 + it->v.raw.len;
+            return 0;
+        }
+        if ((b & 0xf0) == 0x80) {
+            it->type = ZB_MPK_MAP;
+            it->v.count = b & 0x0f;
+            rd->cur.p = p + 1;
+            return 0;
+        }
+    }
+    return zb_mpk_read(&rd->cur, it);
 }
 
 static int s_value(s_rd_t *rd, uint32_t st);
@@ -45,7 +95,7 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
     for (uint32_t i = 0; i < count; i++) {
         const char *k;
         uint32_t klen;
-        if (zb_mpk_read_str(&rd->cur, &k, &klen) != 0)
+        if (s_key(rd, &k, &klen) != 0)
             return s_fail(rd, "map key is not a string");
         uint32_t child = children ? mt_child_fast(rd->m, st, k, klen) : MT_NONE;
         if ((child == MT_NONE ? s_skip(rd) : s_value(rd, child)) != 0)
@@ -59,7 +109,7 @@ static int s_value(s_rd_t *rd, uint32_t st)
 {
     const uint8_t *at = rd->cur.p;
     zb_mpk_item_t it;
-    if (zb_mpk_read(&rd->cur, &it) != 0)
+    if (s_item(rd, &it) != 0)
         return s_fail(rd, "truncated or invalid value");
     bool wants = mt_state_wants_value(rd->m, st);
     mt_value_t v = {0};

@@ -282,6 +282,7 @@ typedef struct mt_state {
      * table alone serves then). */
     uint8_t few_n;
     struct mt_few {
+        uint64_t head;     /* mt_name_head() of the name */
         uint32_t len;
         uint32_t state;
         const char *name;  /* the child's own name */

@@ -183,6 +183,26 @@ static inline bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
     return MT_AT(m->states, mt_state_t, st)->n_children > 0;
 }
 
+/* The first 8 bytes of a name, or all of a shorter one (overlapping loads
+ * within its bounds): two names of one length up to 8 bytes are equal
+ * exactly when their heads are. */
+static inline uint64_t mt_name_head(const char *name, size_t len)
+{
+    const uint8_t *p = (const uint8_t *) name;
+    uint64_t w;
+    if (len >= 8) {
+        memcpy(&w, p, 8);
+        return w;
+    }
+    if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + len - 4, 4);
+        return (uint64_t) hi << 32 | lo;
+    }
+    return len ? (uint64_t) p[0] << 16 | (uint64_t) p[len >> 1] << 8 | p[len - 1] : 0;
+}
+
 /* mt_child() behind the length filter, by comparing names when the state
  * has few children. */
 static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const char *name, size_t len)
@@ -192,8 +212,10 @@ static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const c
         return MT_NONE;
     if (s->few_n == MT_MANY_CHILDREN)
         return mt_child(m, st, name, len);
+    uint64_t head = mt_name_head(name, len);
     for (uint32_t i = 0; i < s->few_n; i++)
-        if (s->few[i].len == len && mt_bytes_eq(s->few[i].name, name, len))
+        if (s->few[i].head == head && s->few[i].len == len &&
+            (len <= 8 || mt_bytes_eq(s->few[i].name + 8, name + 8, len - 8)))
             return s->few[i].state;
     return MT_NONE;
 }

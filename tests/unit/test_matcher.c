@@ -577,6 +577,43 @@ static void key_filter_never_hides_a_key(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* Child fields are found by comparing names (a state with few children)
+ * or by hashing them (many): names of every length up to past 8 bytes,
+ * each also differing from a rule's name in one byte only, must be told
+ * apart either way. */
+static void field_names_of_every_length_are_told_apart(void **state)
+{
+    (void) state;
+    static const char full[] = "abcdefghijklmnop";
+    static const int span[3][2] = {{0, 5}, {7, 12}, {0, 16}}; /* 6, 6 and 17 children */
+    for (int c = 0; c < 3; c++) {
+        zb_matcher_t *m = zb_matcher_new();
+        zb_match_ctx_t *ctx = zb_match_ctx_new();
+        zb_matcher_error_t err;
+        char p[256], ev[256];
+        int first = span[c][0], last = span[c][1];
+        for (int len = first; len <= last; len++) {
+            int n = snprintf(p, sizeof p, "{\"o\":{\"%.*s\":[\"v\"]}}", len, full);
+            assert_int_equal(zb_matcher_add(m, (uint64_t) len, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+        }
+        uint64_t ids[32];
+        for (int len = first; len <= last; len++) {
+            snprintf(ev, sizeof ev, "{\"o\":{\"%.*s\":\"v\"}}", len, full);
+            assert_int_equal(s_ids(m, ctx, ev, ids), 1);
+            assert_int_equal(ids[0], (uint64_t) len);
+            for (int at = 0; at < len; at++) {
+                char name[32];
+                memcpy(name, full, (size_t) len);
+                name[at] = 'X';
+                snprintf(ev, sizeof ev, "{\"o\":{\"%.*s\":\"v\"}}", len, name);
+                assert_int_equal(s_ids(m, ctx, ev, ids), 0);
+            }
+        }
+        zb_match_ctx_destroy(&ctx);
+        zb_matcher_destroy(&m);
+    }
+}
+
 static void random_add_remove_keeps_the_index_exact(void **state)
 {
     (void) state;
@@ -1665,6 +1702,7 @@ int main(void)
         cmocka_unit_test(many_rules_match_like_one),
         cmocka_unit_test(random_add_remove_keeps_the_index_exact),
         cmocka_unit_test(key_filter_never_hides_a_key),
+        cmocka_unit_test(field_names_of_every_length_are_told_apart),
         cmocka_unit_test(many_numeric_ranges_agree_with_brute_force),
         cmocka_unit_test(many_cidr_blocks),
         cmocka_unit_test(msgpack_patterns_and_native_types),
