@@ -345,13 +345,16 @@ static bool s_is_ab(mt_kind_t k)
  * candidates run the full check.
  *
  * One open at both ends (*...*) can only match values that contain each of
- * its segments, so it is hashed under one 4-byte window (gram) of a
- * segment; a value probes each of its own windows whose bucket in the
- * state's filter holds some gram. The window chosen is the one fewest
- * wildcards share so far, so "*urgent 1*" ... "*urgent 99*" spread over
- * windows like "t 12" instead of all queuing under "urge". Only *...*
- * wildcards without a 4-byte segment ("*ab*c*") stay in the per-state
- * list. */
+ * its segments, so it is hashed under a run of k consecutive 4-byte
+ * windows (grams) of a segment, k as large as its longest segment allows
+ * up to MT_GRAM_RUN; a value probes its own windows at every k-th
+ * position (k the smallest run at the state: any k consecutive positions
+ * hold a multiple of k, so some window of every occurrence is probed),
+ * those whose bucket in the state's filter holds some gram. The run
+ * chosen is the one whose grams fewest wildcards share so far, so
+ * "*urgent 1*" ... "*urgent 99*" spread over windows like "t 12" instead
+ * of all queuing under "urge". Only *...* wildcards without a 4-byte
+ * segment ("*ab*c*") stay in the per-state list. */
 
 _Static_assert(MT_GRAM_BUCKETS == 1u << 10, "mt_gram_bucket() keeps 10 bits");
 
@@ -383,22 +386,35 @@ static bool s_wc_has_gram(const mt_glob_t *g)
     return false;
 }
 
-/* The least shared gram of g's segments at state st into gram.
- * Precondition: s_wc_has_gram(g). */
-static void s_wc_gram(const zb_matcher_t *m, uint32_t st, const mt_glob_t *g, char gram[MT_GRAM])
+/* The run of consecutive grams to index g under at state st: as many as
+ * the longest segment gives (at most MT_GRAM_RUN), so values can be
+ * probed at wide steps, and among those runs the one whose grams the
+ * fewest wildcards share so far. Returns the run's length; its bytes go
+ * to run. Precondition: s_wc_has_gram(g). */
+static uint32_t s_wc_run(const zb_matcher_t *m, uint32_t st, const mt_glob_t *g, char run[MT_GRAM + MT_GRAM_RUN - 1])
 {
-    uint32_t best = UINT32_MAX;
+    uint32_t k = 1;
+    for (uint32_t i = 0; i < g->nseg; i++)
+        if (g->len[i] >= MT_GRAM && g->len[i] - MT_GRAM + 1 > k)
+            k = g->len[i] - MT_GRAM + 1;
+    if (k > MT_GRAM_RUN)
+        k = MT_GRAM_RUN;
+    uint64_t best = UINT64_MAX;
     for (uint32_t i = 0; i < g->nseg && best > 0; i++) {
         const char *seg = g->lit + g->off[i];
-        for (uint32_t k = 0; k + MT_GRAM <= g->len[i] && best > 0; k++) {
-            const mt_hentry_t *e = mt_hmap_find(&m->map, st, MT_TAG_WC_GRAM, seg + k, MT_GRAM);
-            uint32_t shared = e ? e->n_vals : 0;
+        for (uint32_t j = 0; j + MT_GRAM + k - 1 <= g->len[i] && best > 0; j++) {
+            uint64_t shared = 0;
+            for (uint32_t q = 0; q < k; q++) {
+                const mt_hentry_t *e = mt_hmap_find(&m->map, st, MT_TAG_WC_GRAM, seg + j + q, MT_GRAM);
+                shared += e ? e->n_vals : 0;
+            }
             if (shared < best) {
                 best = shared;
-                memcpy(gram, seg + k, MT_GRAM);
+                memcpy(run, seg + j, MT_GRAM + k - 1);
             }
         }
     }
+    return k;
 }
 
 static uint32_t s_gram_bucket(const char gram[MT_GRAM])
@@ -408,32 +424,47 @@ static uint32_t s_gram_bucket(const char gram[MT_GRAM])
     return mt_gram_bucket(w);
 }
 
-/* Indexes a *...* glob by a gram: 1 when indexed, 0 when it has no
- * segment long enough, -1 on memory. */
+/* Removes the first n grams of wildcard entry id's run. */
+static void s_wc_grams_del(zb_matcher_t *m, uint32_t st, uint32_t id, const char *run, uint32_t n)
+{
+    mt_state_t *s = STATE(m, st);
+    for (uint32_t q = 0; q < n; q++) {
+        s_key_del(m, st, MT_TAG_WC_GRAM, run + q, MT_GRAM, id);
+        s->wc_gram_cnt[s_gram_bucket(run + q)]--;
+    }
+}
+
+/* Indexes a *...* glob by a run of grams: 1 when indexed, 0 when it has
+ * no segment long enough, -1 on memory. */
 static int s_wc_gram_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a)
 {
-    char gram[MT_GRAM];
+    char run[MT_GRAM + MT_GRAM_RUN - 1];
     if (!s_wc_has_gram(a->glob))
         return 0;
-    s_wc_gram(m, st, a->glob, gram);
+    uint32_t k = s_wc_run(m, st, a->glob, run);
     mt_state_t *s = STATE(m, st);
     if (!s->wc_gram_cnt && !(s->wc_gram_cnt = calloc(MT_GRAM_BUCKETS, sizeof *s->wc_gram_cnt)))
         return -1;
     uint32_t id = mt_table_alloc(&m->wcents);
     if (id == MT_NONE)
         return -1;
-    if (s_key_add(m, st, MT_TAG_WC_GRAM, gram, MT_GRAM, id) != 0) {
-        mt_table_release(&m->wcents, id);
-        return -1;
+    for (uint32_t q = 0; q < k; q++) {
+        if (s_key_add(m, st, MT_TAG_WC_GRAM, run + q, MT_GRAM, id) != 0) {
+            s_wc_grams_del(m, st, id, run, q);
+            mt_table_release(&m->wcents, id);
+            return -1;
+        }
+        s = STATE(m, st);
+        s->wc_gram_cnt[s_gram_bucket(run + q)]++;
     }
-    s = STATE(m, st);
-    s->wc_gram_cnt[s_gram_bucket(gram)]++;
     s->n_wc_gram++;
+    s->wc_run_cnt[k]++;
     mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, id);
     e->in_use = true;
     e->cond = cond;
     e->glob = a->glob;
-    memcpy(e->gram, gram, MT_GRAM);
+    memcpy(e->run, run, MT_GRAM + k - 1);
+    e->n_grams = (uint8_t) k;
     a->ent = id;
     return 1;
 }
@@ -480,9 +511,9 @@ static bool s_wc_uninstall(zb_matcher_t *m, uint32_t st, const mt_alt_t *a)
         if (!s_wc_has_gram(a->glob))
             return false; /* listed, not indexed */
         mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, a->ent);
-        s_key_del(m, st, MT_TAG_WC_GRAM, e->gram, MT_GRAM, a->ent);
-        s->wc_gram_cnt[s_gram_bucket(e->gram)]--;
+        s_wc_grams_del(m, st, a->ent, e->run, e->n_grams);
         s->n_wc_gram--;
+        s->wc_run_cnt[e->n_grams]--;
         mt_table_release(&m->wcents, a->ent);
         return true;
     }

@@ -422,11 +422,17 @@ static void s_wildcards(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
 {
     if (s->n_wc_gram && v->len >= MT_GRAM) {
         const uint32_t *cnt = s->wc_gram_cnt;
+        /* Every wildcard here is indexed under at least `step` consecutive
+         * windows of a segment, and any step consecutive positions hold
+         * a multiple of step: probing those finds each candidate. */
+        size_t step = 1;
+        while (step < MT_GRAM_RUN && !s->wc_run_cnt[step])
+            step++;
         size_t i = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         /* Five windows per 8-byte load (on little-endian machines its
          * shifts are the words a 4-byte load at each position gives). */
-        for (; i + 8 <= v->len; i += 5) {
+        for (; step == 1 && i + 8 <= v->len; i += 5) {
             uint64_t x;
             memcpy(&x, v->s + i, 8);
             for (unsigned k = 0; k < 5; k++)
@@ -434,7 +440,7 @@ static void s_wildcards(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
                     s_wc_candidates(ctx, st, MT_TAG_WC_GRAM, v->s + i + k, MT_GRAM, v);
         }
 #endif
-        for (; i + MT_GRAM <= v->len; i++) {
+        for (; i + MT_GRAM <= v->len; i += step) {
             uint32_t w;
             memcpy(&w, v->s + i, MT_GRAM);
             if (cnt[mt_gram_bucket(w)])

@@ -99,6 +99,10 @@ enum {
  * some wildcard's gram falls in their bucket). */
 #define MT_GRAM 4
 #define MT_GRAM_BUCKETS 1024
+/* A *...* wildcard is indexed under up to this many consecutive windows
+ * of one segment; a value then need only be probed at every k-th
+ * position, k the fewest any wildcard at the state has. */
+#define MT_GRAM_RUN 4
 
 /* Buckets of a state's key filter (see mt_state_t.key_bits). */
 #define MT_KEY_BUCKETS 256
@@ -248,12 +252,15 @@ typedef struct mt_abent {
 } mt_abent_t;
 
 /* A wildcard with inner stars indexed by one of its fixed ends, or by a
- * window of a literal segment (gram) when both ends are stars. */
+ * run of windows of a literal segment (grams) when both ends are stars. */
 typedef struct mt_wcent {
     bool in_use;
     uint32_t cond;
     const mt_glob_t *glob;
-    char gram[MT_GRAM];    /* MT_TAG_WC_GRAM key, chosen when installed */
+    /* The run of consecutive windows it is indexed under (MT_TAG_WC_GRAM
+     * keys at run + 0 .. run + n_grams - 1), chosen when installed. */
+    char run[MT_GRAM + MT_GRAM_RUN - 1];
+    uint8_t n_grams;
 } mt_wcent_t;
 
 /* A state's reference to an entry: what the per-value loop needs without
@@ -308,9 +315,11 @@ typedef struct mt_state {
     mt_lenset_t ab_pfx, ab_sfx;
     /* probed lengths of the wildcards' leading / trailing literals */
     mt_lenset_t wc_pfx, wc_sfx;
-    /* *...* wildcards indexed by a gram, and how many grams fall in each
-     * bucket of mt_gram_bucket() (NULL until the first one) */
+    /* *...* wildcards indexed by grams, how many of them have a run of k
+     * grams (wc_run_cnt[k]), and how many grams fall in each bucket of
+     * mt_gram_bucket() (NULL until the first one) */
     uint32_t n_wc_gram;
+    uint32_t wc_run_cnt[MT_GRAM_RUN + 1];
     uint32_t *wc_gram_cnt;
     /* The buckets (mt_key_bucket(): tag, length, first and last byte) of
      * the keys this state holds in the value index, as bits, and how many

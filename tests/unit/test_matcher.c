@@ -1342,7 +1342,7 @@ static void wildcard_checks_have_a_budget(void **state)
  * rule i's wildcard, live[i] whether it is installed. Matches `events`
  * events of `nv` random values (up to vmax letters of `abc`) as {"x":[...]}
  * and fails on any disagreement with s_glob over the live rules. */
-enum { WL = 16 };
+enum { WL = 32 };
 static void s_globs_agree(zb_matcher_t *m, zb_match_ctx_t *ctx, char (*w)[WL], const bool *live, int n_rules,
                           int events, int nv, int vmax, const char *abc)
 {
@@ -1434,22 +1434,22 @@ static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
  * segment (the one fewest rules share). Long values over a small alphabet
  * hold many windows, several times each; results must equal a brute-force
  * glob over every rule, while rules come and go in random order. */
-static void contains_wildcards_by_gram_agree_with_brute_force(void **state)
+/* Rules *seg*...* with one or two segments of lo..hi letters, flipped in
+ * and out at random, against the model. */
+static void s_contains_oracle(uint32_t seed, int lo, int hi)
 {
-    (void) state;
     enum { N = 1500 };
     char (*w)[WL] = calloc(N, sizeof *w);
     bool *live = calloc(N, sizeof *live);
     assert_non_null(w);
     zb_matcher_t *m = zb_matcher_new();
     zb_match_ctx_t *ctx = zb_match_ctx_new();
-    s_rng = 9091u;
+    s_rng = seed;
     for (int i = 0; i < N; i++) {
-        /* *seg*...* with segments of 1..6 letters: most have a window */
         int o = 0, nseg = 1 + (int) s_rand(2);
         w[i][o++] = '*';
         for (int k = 0; k < nseg; k++) {
-            int len = 1 + (int) s_rand(6);
+            int len = lo + (int) s_rand((uint32_t) (hi - lo + 1));
             for (int q = 0; q < len; q++)
                 w[i][o++] = "abc"[s_rand(3)];
             w[i][o++] = '*';
@@ -1470,6 +1470,18 @@ static void contains_wildcards_by_gram_agree_with_brute_force(void **state)
     zb_matcher_destroy(&m);
     free(w);
     free(live);
+}
+
+/* Segments of 1..6 letters: most have a window, some do not. Segments of
+ * 5..8 letters: each wildcard is indexed under a run of 2 to 4 windows,
+ * so values are probed at every second position or wider; of 7..10
+ * letters: every fourth. The rules come and go, so the step changes. */
+static void contains_wildcards_by_gram_agree_with_brute_force(void **state)
+{
+    (void) state;
+    s_contains_oracle(9091u, 1, 6);
+    s_contains_oracle(9092u, 5, 8);
+    s_contains_oracle(9093u, 7, 10);
 }
 
 /* A value holding a wildcard's window at every position is checked
