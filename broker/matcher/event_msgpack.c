@@ -9,6 +9,7 @@
 #include "mpk.h"
 
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
     zb_mpk_t cur;
@@ -49,36 +50,37 @@ static int s_skip(s_rd_t *rd)
     return 0;
 }
 
-/* Reads a map key: 0, or -1 when it is not a string. */
-static int s_key(s_rd_t *rd, const char **k, uint32_t *klen)
-{
-    const uint8_t *p = rd->cur.p;
-    if (p < rd->cur.end && (*p & 0xe0) == 0xa0 && (size_t) (rd->cur.end - p - 1) >= (size_t) (*p & 0x1f)) {
-        *k = (const char *) p + 1;
-        *klen = *p & 0x1f;
-        rd->cur.p = p + 1 + *klen;
-        return 0;
-    }
-    return zb_mpk_read_str(&rd->cur, k, klen);
-}
-
-/* Reads one item header or scalar like zb_mpk_read(). */
+/* Reads one item header or scalar like zb_mpk_read(): fixstr, str8
+ * (values of 32 to 255 bytes), fixmap, fixarray and float64 here. */
 static int s_item(s_rd_t *rd, zb_mpk_item_t *it)
 {
     const uint8_t *p = rd->cur.p;
+    size_t avail = (size_t) (rd->cur.end - p);
     if (p < rd->cur.end) {
         uint8_t b = *p;
-        if ((b & 0xe0) == 0xa0 && (size_t) (rd->cur.end - p - 1) >= (size_t) (b & 0x1f)) {
+        if (((b & 0xe0) == 0xa0 && avail - 1 >= (size_t) (b & 0x1f)) ||
+            (b == 0xd9 && avail >= 2 && avail - 2 >= p[1])) {
+            size_t hdr = b == 0xd9 ? 2 : 1;
             it->type = ZB_MPK_STR;
-            it->v.raw.ptr = p + 1;
-            it->v.raw.len = b & 0x1f;
-            rd->cur.p = p + 1 + it->v.raw.len;
+            it->v.raw.ptr = p + hdr;
+            it->v.raw.len = b == 0xd9 ? p[1] : b & 0x1f;
+            it->v.raw.ext_type = 0;
+            rd->cur.p = p + hdr + it->v.raw.len;
             return 0;
         }
-        if ((b & 0xf0) == 0x80) {
-            it->type = ZB_MPK_MAP;
+        if ((b & 0xe0) == 0x80) {
+            it->type = (b & 0xf0) == 0x80 ? ZB_MPK_MAP : ZB_MPK_ARRAY;
             it->v.count = b & 0x0f;
             rd->cur.p = p + 1;
+            return 0;
+        }
+        if (b == 0xcb && avail >= 9) {
+            uint64_t u = 0;
+            for (int i = 1; i <= 8; i++)
+                u = u << 8 | p[i];
+            it->type = ZB_MPK_FLOAT;
+            memcpy(&it->v.f, &u, 8);
+            rd->cur.p = p + 9;
             return 0;
         }
     }
@@ -91,13 +93,20 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
 {
     if (++rd->depth > MT_MAX_DEPTH)
         return s_fail(rd, "nesting deeper than 64 levels");
-    bool children = mt_state_has_children(rd->m, st);
+    const mt_state_t *s = MT_AT(rd->m->states, mt_state_t, st);
+    bool children = s->n_children > 0;
     for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *p = rd->cur.p;
         const char *k;
         uint32_t klen;
-        if (s_key(rd, &k, &klen) != 0)
+        if (p < rd->cur.end && (*p & 0xe0) == 0xa0 && (size_t) (rd->cur.end - p - 1) >= (size_t) (*p & 0x1f)) {
+            k = (const char *) p + 1;
+            klen = *p & 0x1f;
+            rd->cur.p = p + 1 + klen;
+        } else if (zb_mpk_read_str(&rd->cur, &k, &klen) != 0) {
             return s_fail(rd, "map key is not a string");
-        uint32_t child = children ? mt_child_fast(rd->m, st, k, klen) : MT_NONE;
+        }
+        uint32_t child = children ? mt_child_of(rd->m, s, st, k, klen) : MT_NONE;
         if ((child == MT_NONE ? s_skip(rd) : s_value(rd, child)) != 0)
             return -1;
     }

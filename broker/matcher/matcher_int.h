@@ -204,10 +204,10 @@ static inline uint64_t mt_name_head(const char *name, size_t len)
 }
 
 /* mt_child() behind the length filter, by comparing names when the state
- * has few children. */
-static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const char *name, size_t len)
+ * has few children; s is state st. */
+static inline uint32_t mt_child_of(const zb_matcher_t *m, const mt_state_t *s, uint32_t st, const char *name,
+                                   size_t len)
 {
-    const mt_state_t *s = MT_AT(m->states, mt_state_t, st);
     if (!(s->child_len_bits & (1u << (len & 31))))
         return MT_NONE;
     if (s->few_n == MT_MANY_CHILDREN)
@@ -218,6 +218,11 @@ static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const c
             (len <= 8 || mt_bytes_eq(s->few[i].name + 8, name + 8, len - 8)))
             return s->few[i].state;
     return MT_NONE;
+}
+
+static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const char *name, size_t len)
+{
+    return mt_child_of(m, MT_AT(m->states, mt_state_t, st), st, name, len);
 }
 
 /* ---- match.c --------------------------------------------------------------------- */

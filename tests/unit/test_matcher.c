@@ -614,6 +614,42 @@ static void field_names_of_every_length_are_told_apart(void **state)
     }
 }
 
+/* The msgpack reader decodes the common forms itself (fixstr and str8
+ * keys and values, fixmap, fixarray, float64, one-byte scalars): every
+ * proper prefix of an event is refused, whichever form it ends in. */
+static void msgpack_events_cut_anywhere_are_refused(void **state)
+{
+    (void) state;
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    static const char *rules[] = {
+        "{\"s\":[\"abcdefghijklmnopqrstuvwxyz0123456789abcd\"]}",
+        "{\"d\":{\"f\":[{\"numeric\":[\">\",1.5]}],\"a\":[\"x\"]}}",
+        "{\"n\":[{\"exists\":true}],\"b\":[true]}",
+    };
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, rules[i], strlen(rules[i]), &err), 0);
+    const char *ev = "{\"skip\":\"0123456789012345678901234567890123456789\",\"big\":12345678901,\"neg\":-5,"
+                     "\"s\":\"abcdefghijklmnopqrstuvwxyz0123456789abcd\",\"d\":{\"f\":2.25,\"a\":[\"y\",\"x\"]},"
+                     "\"n\":null,\"b\":true,\"e\":[]}";
+    zb_buf_t *mp = zb_buf_new(256);
+    zb_json_error_t jerr;
+    assert_int_equal(zb_json_to_msgpack(ev, strlen(ev), mp, &jerr), 0);
+    const uint64_t *ids;
+    assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_MSGPACK, mp->data, mp->len, &ids, &err), 3);
+    for (size_t n = 0; n < mp->len; n++) {
+        uint8_t *cut = malloc(n ? n : 1); /* exact size: a read past it is caught under ASan */
+        assert_non_null(cut);
+        memcpy(cut, mp->data, n);
+        assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_MSGPACK, cut, n, &ids, &err), -1);
+        free(cut);
+    }
+    zb_buf_destroy(&mp);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 static void random_add_remove_keeps_the_index_exact(void **state)
 {
     (void) state;
@@ -1715,6 +1751,7 @@ int main(void)
         cmocka_unit_test(random_add_remove_keeps_the_index_exact),
         cmocka_unit_test(key_filter_never_hides_a_key),
         cmocka_unit_test(field_names_of_every_length_are_told_apart),
+        cmocka_unit_test(msgpack_events_cut_anywhere_are_refused),
         cmocka_unit_test(many_numeric_ranges_agree_with_brute_force),
         cmocka_unit_test(many_cidr_blocks),
         cmocka_unit_test(msgpack_patterns_and_native_types),
