@@ -307,12 +307,21 @@ static bool s_slow_hit(zb_match_ctx_t *ctx, const mt_alt_t *a, const mt_value_t 
 }
 
 /* Marks the anything-but entries that the key (st, tag, bytes) excludes
- * for the current value. */
-static void s_ab_exclude(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
+ * for the current value; n is the number of entries the value's kind has
+ * at the state. A key leads to distinct entries, so one that leads to n
+ * of them excludes them all, and once all are excluded no probe is
+ * needed. */
+static void s_ab_exclude(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len, uint32_t n)
 {
+    if (ctx->ab_excluded == n)
+        return;
     const mt_hentry_t *e = s_find(ctx->m, st, tag, s, len);
     if (!e || !s_ab_charge(ctx, e->n_vals))
         return;
+    if (e->n_vals == n) {
+        ctx->ab_excluded = n; /* "anything-but X" on X, for every entry here */
+        return;
+    }
     for (uint32_t i = 0; i < e->n_vals; i++) {
         uint32_t id = e->vals[i];
         if (ctx->ab_stamp[id] != ctx->value_seq) {
@@ -461,13 +470,14 @@ static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
     bool linear = s->n_abx_keys <= MT_AB_LINEAR;
     if (s->n_ab_str && !linear) {
         if (s->n_abx_str)
-            s_ab_exclude(ctx, st, MT_TAG_AB_STR, v->s, v->len);
+            s_ab_exclude(ctx, st, MT_TAG_AB_STR, v->s, v->len, s->n_ab_str);
         if (s->n_abx_eic && folded)
-            s_ab_exclude(ctx, st, MT_TAG_AB_EIC, folded, flen);
+            s_ab_exclude(ctx, st, MT_TAG_AB_EIC, folded, flen, s->n_ab_str);
         for (uint32_t i = 0; i < s->ab_pfx.n && s->ab_pfx.v[i].len <= v->len; i++)
-            s_ab_exclude(ctx, st, MT_TAG_AB_PREFIX, v->s, s->ab_pfx.v[i].len);
+            s_ab_exclude(ctx, st, MT_TAG_AB_PREFIX, v->s, s->ab_pfx.v[i].len, s->n_ab_str);
         for (uint32_t i = 0; i < s->ab_sfx.n && s->ab_sfx.v[i].len <= v->len; i++)
-            s_ab_exclude(ctx, st, MT_TAG_AB_SUFFIX, v->s + v->len - s->ab_sfx.v[i].len, s->ab_sfx.v[i].len);
+            s_ab_exclude(ctx, st, MT_TAG_AB_SUFFIX, v->s + v->len - s->ab_sfx.v[i].len, s->ab_sfx.v[i].len,
+                         s->n_ab_str);
     }
     s_ab_fire(ctx, s->ab_str, s->n_ab_str, true, linear, v, folded, flen);
     s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, false, v, NULL, 0);
@@ -573,7 +583,7 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
             if (s->n_abx_num && !linear) {
                 uint8_t key[8];
                 mt_num_key(v->num, key);
-                s_ab_exclude(ctx, st, MT_TAG_AB_NUM, (const char *) key, 8);
+                s_ab_exclude(ctx, st, MT_TAG_AB_NUM, (const char *) key, 8, s->n_ab_num);
             }
             s_ab_fire(ctx, s->ab_num, s->n_ab_num, true, linear, v, NULL, 0);
         }

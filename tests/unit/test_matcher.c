@@ -1262,6 +1262,40 @@ static void mixed_rules_agree_with_brute_force(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* A value listed twice in one anything-but is one excluded key: a value
+ * that cancels every anything-but on a field skips them all at once, and
+ * that must not be mistaken for a key that merely holds two copies. */
+static void anything_but_with_a_value_listed_twice(void **state)
+{
+    (void) state;
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    const char *a = "{\"k\":[{\"anything-but\":[\"x\",\"x\",\"p\",\"q\",\"r\"]}]}";
+    const char *b = "{\"k\":[{\"anything-but\":[\"y\"]}]}";
+    const char *c = "{\"k\":[{\"anything-but\":[\"y\",\"x\"]}]}";
+    assert_int_equal(zb_matcher_add(m, 1, ZB_FORMAT_JSON, a, strlen(a), &err), 0);
+    assert_int_equal(zb_matcher_add(m, 2, ZB_FORMAT_JSON, b, strlen(b), &err), 0);
+    uint64_t ids[4];
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"x\"}", ids), 1);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"y\"}", ids), 1);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"z\"}", ids), 2);
+    assert_int_equal(zb_matcher_add(m, 3, ZB_FORMAT_JSON, c, strlen(c), &err), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"x\"}", ids), 1); /* only b */
+    assert_int_equal(zb_matcher_remove(m, 2), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"x\"}", ids), 0); /* a and c both exclude it */
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"y\"}", ids), 1);
+    assert_int_equal(zb_matcher_remove(m, 3), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"x\"}", ids), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"z\"}", ids), 1);
+    assert_int_equal(zb_matcher_remove(m, 1), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"z\"}", ids), 0);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 /* Thousands of rules: the excluded values are probed. */
 static void anything_but_agrees_with_brute_force(void **state)
 {
@@ -1725,6 +1759,7 @@ int main(void)
         cmocka_unit_test(anything_but_forms),
         cmocka_unit_test(anything_but_agrees_with_brute_force),
         cmocka_unit_test(mixed_rules_agree_with_brute_force),
+        cmocka_unit_test(anything_but_with_a_value_listed_twice),
         cmocka_unit_test(few_anything_but_rules_agree_with_brute_force),
         cmocka_unit_test(long_anything_but_lists_on_large_arrays),
         cmocka_unit_test(wildcard_checks_have_a_budget),
