@@ -946,6 +946,10 @@ fail:
 
 void mt_state_refresh(mt_state_t *s)
 {
-    s->wants_value = s->n_hashed || s->n_eic || s->n_slow || s->n_ab_str || s->n_ab_num || s->wc_pfx.n || s->wc_sfx.n || s->n_wc_gram || s->n_absent || s->pfx.n || s->sfx.n ||
-                     s->pfx_eic.n || s->sfx_eic.n || s->cidr.n || s->n_ranges;
+    s->ops = (s->n_absent ? MT_OP_ABSENT : 0) | (s->n_hashed ? MT_OP_HASHED : 0) |
+             (s->pfx.n || s->sfx.n ? MT_OP_AFFIX : 0) | (s->cidr.n ? MT_OP_CIDR : 0) |
+             (s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->n_abx_eic ? MT_OP_FOLD : 0) |
+             (s->n_ab_str || s->n_ab_num ? MT_OP_AB : 0) | (s->wc_pfx.n || s->wc_sfx.n || s->n_wc_gram ? MT_OP_WC : 0) |
+             (s->n_slow ? MT_OP_SLOW : 0) | (s->n_ranges ? MT_OP_RANGE : 0);
+    s->wants_value = s->ops != 0;
 }

@@ -540,19 +540,20 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
     ctx->value_seq++;
     ctx->ab_excluded = 0;
     ctx->cur_mem_off = MT_NONE;
-    if (s->n_absent)
+    uint32_t ops = s->ops;
+    if (ops & MT_OP_ABSENT)
         s_record(ctx, &ctx->state_head[st], &ctx->state_stamp[st]);
     const char *folded = NULL;
     size_t flen = 0;
     switch (v->type) {
     case MT_V_STR:
-        if (s->n_hashed)
+        if (ops & MT_OP_HASHED)
             s_lookup(ctx, st, MT_TAG_STR, v->s, v->len);
-        if (s->pfx.n || s->sfx.n)
+        if (ops & MT_OP_AFFIX)
             s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, v->s, v->len);
-        if (s->cidr.n)
+        if (ops & MT_OP_CIDR)
             s_cidr(ctx, st, &s->cidr, v->s, v->len);
-        if ((s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->n_abx_eic) && s_fold_needed(s, v)) {
+        if ((ops & MT_OP_FOLD) && s_fold_needed(s, v)) {
             char *f = s_fold_buf(ctx, 2 * v->len + 4);
             if (!f) {
                 ctx->oom = true;
@@ -565,18 +566,18 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
             if (s->pfx_eic.n || s->sfx_eic.n)
                 s_affixes(ctx, st, &s->pfx_eic, &s->sfx_eic, MT_TAG_PREFIX_EIC, MT_TAG_SUFFIX_EIC, folded, flen);
         }
-        if (s->n_ab_str || s->n_ab_num)
+        if (ops & MT_OP_AB)
             s_ab_string(ctx, st, s, v, folded, flen);
-        if (s->wc_pfx.n || s->wc_sfx.n || s->n_wc_gram)
+        if (ops & MT_OP_WC)
             s_wildcards(ctx, st, s, v);
         break;
     case MT_V_NUM:
-        if (s->n_hashed) {
+        if (ops & MT_OP_HASHED) {
             uint8_t key[8];
             mt_num_key(v->num, key);
             s_lookup(ctx, st, MT_TAG_NUM, (const char *) key, 8);
         }
-        if (s->ranges)
+        if (ops & MT_OP_RANGE)
             mt_range_stab(s->ranges, v->num, s_emit_cb, ctx);
         if (s->n_ab_num) {
             bool linear = s->n_abx_keys <= MT_AB_LINEAR;
@@ -592,7 +593,7 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
     case MT_V_TRUE:
     case MT_V_FALSE:
     case MT_V_NULL:
-        if (s->n_hashed)
+        if (ops & MT_OP_HASHED)
             s_lookup(ctx, st, v->type == MT_V_TRUE ? MT_TAG_TRUE : v->type == MT_V_FALSE ? MT_TAG_FALSE : MT_TAG_NULL,
                      "", 0);
         s_ab_fire(ctx, s->ab_str, s->n_ab_str, false, false, v, NULL, 0);
@@ -603,6 +604,8 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, false, v, NULL, 0);
         break;
     }
+    if (!(ops & MT_OP_SLOW))
+        return;
     for (uint32_t i = 0; i < s->n_slow; i++)
         if (s_slow_hit(ctx, s->slow[i].alt, v))
             s_emit(ctx, s->slow[i].cond);

@@ -327,8 +327,23 @@ typedef struct mt_state {
      * empty cannot hit and skips the hash. */
     uint64_t key_bits[MT_KEY_BUCKETS / 64];
     uint32_t *key_cnt;
+    uint32_t ops;          /* MT_OP_* of the matchers here (mt_state_refresh()) */
     bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;
+
+/* What a state holds, as one word the per-value code tests bit by bit
+ * instead of reading a dozen counts; kept by mt_state_refresh(). */
+enum {
+    MT_OP_ABSENT = 1u << 0, /* n_absent */
+    MT_OP_HASHED = 1u << 1, /* n_hashed */
+    MT_OP_AFFIX = 1u << 2,  /* pfx, sfx */
+    MT_OP_CIDR = 1u << 3,
+    MT_OP_FOLD = 1u << 4,   /* n_eic, pfx_eic, sfx_eic, n_abx_eic */
+    MT_OP_AB = 1u << 5,     /* n_ab_str, n_ab_num */
+    MT_OP_WC = 1u << 6,     /* wc_pfx, wc_sfx, n_wc_gram */
+    MT_OP_SLOW = 1u << 7,   /* n_slow */
+    MT_OP_RANGE = 1u << 8,  /* ranges */
+};
 
 /* A subrule as its trigger condition lists it. Most subrules looked at
  * after their trigger is hit fail for want of another required condition;
