@@ -220,21 +220,34 @@ static void s_emit_cb(void *arg, uint32_t cond)
 }
 
 /* The value-index entry for (st, tag, bytes), or NULL. Most probes miss,
- * and most misses are told by the state's key filter without hashing. */
+ * and most misses are told by the state's key filter without hashing;
+ * the filter test is inline, the probe is not. */
+static inline bool s_may_hold(const zb_matcher_t *m, uint32_t st, uint8_t tag, const char *bytes, size_t len)
+{
+    return mt_state_may_hold(STATE(m, st), mt_key_bucket_of(tag, bytes, len));
+}
+
 static const mt_hentry_t *s_find(const zb_matcher_t *m, uint32_t st, uint8_t tag, const char *bytes, size_t len)
 {
-    if (!mt_state_may_hold(STATE(m, st), mt_key_bucket_of(tag, bytes, len)))
+    if (!s_may_hold(m, st, tag, bytes, len))
         return NULL;
     return mt_hmap_find(&m->map, st, tag, bytes, len);
 }
 
-static void s_lookup(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
+static void s_lookup_probe(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
 {
-    const mt_hentry_t *e = s_find(ctx->m, st, tag, s, len);
+    const mt_hentry_t *e = mt_hmap_find(&ctx->m->map, st, tag, s, len);
     if (!e)
         return;
     for (uint32_t i = 0; i < e->n_vals; i++)
         s_emit(ctx, e->vals[i]);
+}
+
+/* Emits the conditions keyed under (st, tag, bytes). */
+static inline void s_lookup(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *s, size_t len)
+{
+    if (s_may_hold(ctx->m, st, tag, s, len))
+        s_lookup_probe(ctx, st, tag, s, len);
 }
 
 static void s_affixes(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *pfx, const mt_lenset_t *sfx,
