@@ -387,10 +387,10 @@ static bool s_ab_excludes(const mt_alt_t *a, const mt_value_t *v, const char *fo
 /* Emits the entries of `v` that the current value did not exclude
  * (`check`: the value is of their kind, so exclusions apply; `linear`:
  * compare instead of reading the probes' marks). */
-static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool check, bool linear,
-                      const mt_value_t *val, const char *folded, size_t flen)
+static void s_ab_fire_some(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool check, bool linear,
+                           const mt_value_t *val, const char *folded, size_t flen)
 {
-    if (!n || !s_ab_charge(ctx, n))
+    if (!s_ab_charge(ctx, n))
         return;
     if (check && !linear && ctx->ab_excluded == n)
         return; /* the value excluded every one ("anything-but X" on X) */
@@ -414,6 +414,14 @@ static void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool
         }
         s_emit(ctx, v[i].cond);
     }
+}
+
+/* Most fields have no anything-but: no call for them. */
+static inline void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool check, bool linear,
+                             const mt_value_t *val, const char *folded, size_t flen)
+{
+    if (n)
+        s_ab_fire_some(ctx, v, n, check, linear, val, folded, flen);
 }
 
 /* Runs the wildcards indexed under the key (st, tag, bytes) on the value. */
