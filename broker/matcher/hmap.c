@@ -32,6 +32,31 @@ static inline uint64_t s_hash(uint32_t state, uint8_t tag, const void *bytes, si
 {
     const uint8_t *p = bytes;
     uint64_t h = ((uint64_t) state << 8 | tag) ^ (len * 0x9e3779b97f4a7c15ULL);
+    if (len <= 16) {
+        /* Most keys: two (overlapping) words, two rounds and a short
+         * finish, no loop. */
+        uint64_t a, b;
+        if (len >= 8) {
+            memcpy(&a, p, 8);
+            memcpy(&b, p + len - 8, 8);
+        } else if (len >= 4) {
+            uint32_t lo, hi;
+            memcpy(&lo, p, 4);
+            memcpy(&hi, p + len - 4, 4);
+            a = lo;
+            b = hi;
+        } else {
+            a = len ? (uint64_t) p[0] << 16 | (uint64_t) p[len >> 1] << 8 | p[len - 1] : 0;
+            b = 0;
+        }
+        h = (h ^ a) * 0x9fb21c651e98df25ULL;
+        h ^= h >> 29;
+        h = (h ^ b) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        h *= 0xc4ceb9fe1a85ec53ULL;
+        h ^= h >> 29;
+        return h ? h : 1;
+    }
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
