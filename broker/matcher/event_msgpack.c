@@ -107,7 +107,22 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
             return s_fail(rd, "map key is not a string");
         }
         uint32_t child = children ? mt_child_of(rd->m, s, st, k, klen) : MT_NONE;
-        if ((child == MT_NONE ? s_skip(rd) : s_value(rd, child)) != 0)
+        if (child == MT_NONE) {
+            if (s_skip(rd) != 0)
+                return -1;
+            continue;
+        }
+        /* The most common leaf, a short string, read right here. */
+        p = rd->cur.p;
+        if (p < rd->cur.end && (*p & 0xe0) == 0xa0 && (size_t) (rd->cur.end - p - 1) >= (size_t) (*p & 0x1f)) {
+            rd->cur.p = p + 1 + (*p & 0x1f);
+            if (mt_state_wants_value(rd->m, child)) {
+                mt_value_t v = {.type = MT_V_STR, .s = (const char *) p + 1, .len = *p & 0x1fu};
+                mt_ctx_value(rd->ctx, child, &v);
+            }
+            continue;
+        }
+        if (s_value(rd, child) != 0)
             return -1;
     }
     rd->depth--;
