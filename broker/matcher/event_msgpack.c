@@ -204,7 +204,7 @@ int mt_event_msgpack(zb_match_ctx_t *ctx, const void *buf, size_t len, zb_matche
         return s_fail(&rd, "the event must be a map");
     if (s_map(&rd, 0, count) != 0)
         return -1;
-    if (!zb_mpk_at_end(&rd.cur))
+    if (rd.cur.p < rd.cur.end)
         return s_fail(&rd, "trailing bytes after the event");
     if (ctx->oom)
         return s_fail(&rd, "out of memory");

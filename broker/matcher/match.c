@@ -392,8 +392,6 @@ static void s_ab_fire_some(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n,
 {
     if (!s_ab_charge(ctx, n))
         return;
-    if (check && !linear && ctx->ab_excluded == n)
-        return; /* the value excluded every one ("anything-but X" on X) */
     for (uint32_t i = 0; i < n; i++) {
         if (check) {
             if (linear ? s_ab_excludes(v[i].alt, val, folded, flen) : ctx->ab_stamp[v[i].ent] == ctx->value_seq)
@@ -416,12 +414,18 @@ static void s_ab_fire_some(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n,
     }
 }
 
-/* Most fields have no anything-but: no call for them. */
+/* Most fields have no anything-but, and a value that excluded every one
+ * ("anything-but X" on X) fires none: no call for them. */
 static inline void s_ab_fire(zb_match_ctx_t *ctx, const mt_abref_t *v, uint32_t n, bool check, bool linear,
                              const mt_value_t *val, const char *folded, size_t flen)
 {
-    if (n)
-        s_ab_fire_some(ctx, v, n, check, linear, val, folded, flen);
+    if (!n)
+        return;
+    if (check && !linear && ctx->ab_excluded == n) {
+        s_ab_charge(ctx, n); /* charged like the visits it stands for */
+        return;
+    }
+    s_ab_fire_some(ctx, v, n, check, linear, val, folded, flen);
 }
 
 /* Runs the wildcards indexed under the key (st, tag, bytes) on the value. */
@@ -856,11 +860,12 @@ int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids)
     /* A subrule is listed under one trigger only (or among the always
      * ones), and a condition is touched once per event, so each subrule is
      * looked at at most once. */
+    const uint32_t gen = ctx->gen;
     for (uint32_t t = 0; t < ctx->n_touched; t++) {
         const mt_cond_t *c = COND(m, ctx->touched[t]);
-        for (uint32_t q = 0; q < c->n_subs; q++)
-            if (ctx->cond_stamp[c->subs[q].check] == ctx->gen)
-                s_consider(ctx, c->subs[q].sub);
+        for (const mt_trig_t *tr = c->subs, *end = tr + c->n_subs; tr < end; tr++)
+            if (ctx->cond_stamp[tr->check] == gen)
+                s_consider(ctx, tr->sub);
     }
     for (uint32_t a = 0; a < m->n_always; a++)
         s_consider(ctx, m->always[a]);
