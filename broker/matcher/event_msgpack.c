@@ -112,12 +112,17 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
                 return -1;
             continue;
         }
-        /* The most common leaf, a short string, read right here. */
+        /* The most common leaf, a string, read right here. */
         p = rd->cur.p;
-        if (p < rd->cur.end && (*p & 0xe0) == 0xa0 && (size_t) (rd->cur.end - p - 1) >= (size_t) (*p & 0x1f)) {
-            rd->cur.p = p + 1 + (*p & 0x1f);
+        size_t avail = (size_t) (rd->cur.end - p), hdr = 0, n = 0;
+        if (avail && (*p & 0xe0) == 0xa0 && avail - 1 >= (size_t) (*p & 0x1f))
+            hdr = 1, n = *p & 0x1f;
+        else if (avail >= 2 && *p == 0xd9 && avail - 2 >= p[1])
+            hdr = 2, n = p[1];
+        if (hdr) {
+            rd->cur.p = p + hdr + n;
             if (mt_state_wants_value(rd->m, child)) {
-                mt_value_t v = {.type = MT_V_STR, .s = (const char *) p + 1, .len = *p & 0x1fu};
+                mt_value_t v = {.type = MT_V_STR, .s = (const char *) p + hdr, .len = n};
                 mt_ctx_value(rd->ctx, child, &v);
             }
             continue;
