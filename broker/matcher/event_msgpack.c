@@ -30,7 +30,7 @@ static int s_fail(s_rd_t *rd, const char *what)
 }
 
 /* The walk runs for every key and value of every event, and nearly all of
- * them are fixstr keys, fixstr values and one-byte scalars: those are
+ * them are short strings (fixstr, str8) and one-byte scalars: those are
  * read here, bounds-checked like zb_mpk does, without a call; every other
  * form goes through zb_mpk. */
 
@@ -50,24 +50,39 @@ static int s_skip(s_rd_t *rd)
     return 0;
 }
 
-/* Reads one item header or scalar like zb_mpk_read(): fixstr, str8
- * (values of 32 to 255 bytes), fixmap, fixarray and float64 here. */
+/* Header bytes (1 or 2) of the fixstr or str8 (up to 255 bytes) at p
+ * that fits whole in the avail bytes left, its length in *n; 0 for any
+ * other form or a truncated one. */
+static inline size_t s_str_head(const uint8_t *p, size_t avail, size_t *n)
+{
+    if (avail && (*p & 0xe0) == 0xa0 && avail - 1 >= (size_t) (*p & 0x1f)) {
+        *n = *p & 0x1f;
+        return 1;
+    }
+    if (avail >= 2 && *p == 0xd9 && avail - 2 >= p[1]) {
+        *n = p[1];
+        return 2;
+    }
+    return 0;
+}
+
+/* Reads one item header or scalar like zb_mpk_read(): fixstr, str8,
+ * fixmap, fixarray and float64 here. */
 static int s_item(s_rd_t *rd, zb_mpk_item_t *it)
 {
     const uint8_t *p = rd->cur.p;
-    size_t avail = (size_t) (rd->cur.end - p);
-    if (p < rd->cur.end) {
+    size_t avail = (size_t) (rd->cur.end - p), n;
+    size_t hdr = s_str_head(p, avail, &n);
+    if (hdr) {
+        it->type = ZB_MPK_STR;
+        it->v.raw.ptr = p + hdr;
+        it->v.raw.len = (uint32_t) n;
+        it->v.raw.ext_type = 0;
+        rd->cur.p = p + hdr + n;
+        return 0;
+    }
+    if (avail) {
         uint8_t b = *p;
-        if (((b & 0xe0) == 0xa0 && avail - 1 >= (size_t) (b & 0x1f)) ||
-            (b == 0xd9 && avail >= 2 && avail - 2 >= p[1])) {
-            size_t hdr = b == 0xd9 ? 2 : 1;
-            it->type = ZB_MPK_STR;
-            it->v.raw.ptr = p + hdr;
-            it->v.raw.len = b == 0xd9 ? p[1] : b & 0x1f;
-            it->v.raw.ext_type = 0;
-            rd->cur.p = p + hdr + it->v.raw.len;
-            return 0;
-        }
         if ((b & 0xe0) == 0x80) {
             it->type = (b & 0xf0) == 0x80 ? ZB_MPK_MAP : ZB_MPK_ARRAY;
             it->v.count = b & 0x0f;
@@ -99,10 +114,11 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
         const uint8_t *p = rd->cur.p;
         const char *k;
         uint32_t klen;
-        if (p < rd->cur.end && (*p & 0xe0) == 0xa0 && (size_t) (rd->cur.end - p - 1) >= (size_t) (*p & 0x1f)) {
-            k = (const char *) p + 1;
-            klen = *p & 0x1f;
-            rd->cur.p = p + 1 + klen;
+        size_t n, hdr = s_str_head(p, (size_t) (rd->cur.end - p), &n);
+        if (hdr) {
+            k = (const char *) p + hdr;
+            klen = (uint32_t) n;
+            rd->cur.p = p + hdr + n;
         } else if (zb_mpk_read_str(&rd->cur, &k, &klen) != 0) {
             return s_fail(rd, "map key is not a string");
         }
@@ -114,11 +130,7 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
         }
         /* The most common leaf, a string, read right here. */
         p = rd->cur.p;
-        size_t avail = (size_t) (rd->cur.end - p), hdr = 0, n = 0;
-        if (avail && (*p & 0xe0) == 0xa0 && avail - 1 >= (size_t) (*p & 0x1f))
-            hdr = 1, n = *p & 0x1f;
-        else if (avail >= 2 && *p == 0xd9 && avail - 2 >= p[1])
-            hdr = 2, n = p[1];
+        hdr = s_str_head(p, (size_t) (rd->cur.end - p), &n);
         if (hdr) {
             rd->cur.p = p + hdr + n;
             if (mt_state_wants_value(rd->m, child)) {
