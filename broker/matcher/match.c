@@ -863,9 +863,9 @@ int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids)
     const uint32_t gen = ctx->gen;
     for (uint32_t t = 0; t < ctx->n_touched; t++) {
         const mt_cond_t *c = COND(m, ctx->touched[t]);
-        for (const mt_trig_t *tr = c->subs, *end = tr + c->n_subs; tr < end; tr++)
-            if (ctx->cond_stamp[tr->check] == gen)
-                s_consider(ctx, tr->sub);
+        for (uint32_t q = 0; q < c->n_subs; q++)
+            if (ctx->cond_stamp[c->subs[q].check] == gen)
+                s_consider(ctx, c->subs[q].sub);
     }
     for (uint32_t a = 0; a < m->n_always; a++)
         s_consider(ctx, m->always[a]);
