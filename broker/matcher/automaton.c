@@ -353,7 +353,8 @@ static bool s_is_ab(mt_kind_t k)
  * One open at both ends (*...*) can only match values that contain each of
  * its segments, so it is hashed under a run of k consecutive 4-byte
  * windows (grams) of a segment, k as large as its longest segment allows
- * up to MT_GRAM_RUN; a value probes its own windows at every k-th
+ * up to MT_GRAM_RUN (while the state has fewer than MT_GRAM_RUN_MAX of
+ * them; 1 after: see there); a value probes its own windows at every k-th
  * position (k the smallest run at the state: any k consecutive positions
  * hold a multiple of k, so some window of every occurrence is probed),
  * those whose bucket in the state's filter holds some gram. The run
@@ -393,10 +394,11 @@ static bool s_wc_has_gram(const mt_glob_t *g)
 }
 
 /* The run of consecutive grams to index g under at state st: as many as
- * the longest segment gives (at most MT_GRAM_RUN), so values can be
- * probed at wide steps, and among those runs the one whose grams the
- * fewest wildcards share so far. Returns the run's length; its bytes go
- * to run. Precondition: s_wc_has_gram(g). */
+ * the longest segment gives (at most MT_GRAM_RUN; one once the state has
+ * MT_GRAM_RUN_MAX such wildcards), so values can be probed at wide steps,
+ * and among those runs the one whose grams the fewest wildcards share so
+ * far. Returns the run's length; its bytes go to run. Precondition:
+ * s_wc_has_gram(g). */
 static uint32_t s_wc_run(const zb_matcher_t *m, uint32_t st, const mt_glob_t *g, char run[MT_GRAM + MT_GRAM_RUN - 1])
 {
     uint32_t k = 1;
@@ -405,6 +407,8 @@ static uint32_t s_wc_run(const zb_matcher_t *m, uint32_t st, const mt_glob_t *g,
             k = g->len[i] - MT_GRAM + 1;
     if (k > MT_GRAM_RUN)
         k = MT_GRAM_RUN;
+    if (STATE(m, st)->n_wc_gram >= MT_GRAM_RUN_MAX)
+        k = 1;
     uint64_t best = UINT64_MAX;
     for (uint32_t i = 0; i < g->nseg && best > 0; i++) {
         const char *seg = g->lit + g->off[i];
@@ -440,6 +444,31 @@ static void s_wc_grams_del(zb_matcher_t *m, uint32_t st, uint32_t id, const char
     }
 }
 
+/* Once state st has MT_GRAM_RUN_MAX *...* wildcards, those indexed under
+ * a run move to their least shared single gram, so a large state makes
+ * no value check a wildcard for a gram other than its rarest. One that
+ * cannot move (memory) keeps its run: still exact, only less selective. */
+static void s_wc_unrun(zb_matcher_t *m, uint32_t st)
+{
+    for (uint32_t id = 0; id < m->wcents.n; id++) {
+        mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, id);
+        if (!e->in_use || e->n_grams < 2 || COND(m, e->cond)->state != st)
+            continue;
+        char gram[MT_GRAM + MT_GRAM_RUN - 1];
+        s_wc_run(m, st, e->glob, gram); /* one gram: the state is at MT_GRAM_RUN_MAX */
+        if (s_key_add(m, st, MT_TAG_WC_GRAM, gram, MT_GRAM, id) != 0)
+            continue;
+        mt_state_t *s = STATE(m, st);
+        s->wc_gram_cnt[s_gram_bucket(gram)]++;
+        e = MT_AT(m->wcents, mt_wcent_t, id);
+        s_wc_grams_del(m, st, id, e->run, e->n_grams);
+        s->wc_run_cnt[e->n_grams]--;
+        s->wc_run_cnt[1]++;
+        memcpy(e->run, gram, MT_GRAM);
+        e->n_grams = 1;
+    }
+}
+
 /* Indexes a *...* glob by a run of grams: 1 when indexed, 0 when it has
  * no segment long enough, -1 on memory. */
 static int s_wc_gram_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a)
@@ -472,6 +501,8 @@ static int s_wc_gram_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt
     memcpy(e->run, run, MT_GRAM + k - 1);
     e->n_grams = (uint8_t) k;
     a->ent = id;
+    if (s->n_wc_gram == MT_GRAM_RUN_MAX)
+        s_wc_unrun(m, st);
     return 1;
 }
 

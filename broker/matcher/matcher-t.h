@@ -103,6 +103,13 @@ enum {
  * of one segment; a value then need only be probed at every k-th
  * position, k the fewest any wildcard at the state has. */
 #define MT_GRAM_RUN 4
+/* But a wildcard under a run is a candidate for every value holding any
+ * of its grams, not only its rarest one: runs are for states with fewer
+ * *...* wildcards than this (where checking them all would cost about as
+ * much). When a state reaches it, every one moves to its least shared
+ * single gram and values are probed at every window again, so 10,000
+ * "*order N*" rules stay a check or so per value, not thousands. */
+#define MT_GRAM_RUN_MAX 16
 
 /* Buckets of a state's key filter (see mt_state_t.key_bits). */
 #define MT_KEY_BUCKETS 256
