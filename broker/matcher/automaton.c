@@ -165,7 +165,9 @@ static uint32_t s_probe_len(const mt_alt_t *a)
 }
 
 /* Every key of state st's value index goes in and out through these two,
- * so the state's key filter counts exactly the values the index holds. */
+ * so the state's key filter counts the values the index holds. A bucket
+ * count that reaches UINT8_MAX stays there (its bit set for good: only
+ * less filtering), which keeps the counts at one byte per bucket. */
 _Static_assert(MT_KEY_BUCKETS == 1u << 8, "mt_key_bucket() keeps 8 bits");
 
 static int s_key_add(zb_matcher_t *m, uint32_t st, uint8_t tag, const void *bytes, size_t len, uint32_t val)
@@ -176,7 +178,8 @@ static int s_key_add(zb_matcher_t *m, uint32_t st, uint8_t tag, const void *byte
     if (mt_hmap_add(&m->map, st, tag, bytes, len, val) != 0)
         return -1;
     uint32_t b = mt_key_bucket_of(tag, bytes, len);
-    s->key_cnt[b]++;
+    if (s->key_cnt[b] < UINT8_MAX)
+        s->key_cnt[b]++;
     s->key_bits[b >> 6] |= 1ull << (b & 63);
     return 0;
 }
@@ -187,7 +190,7 @@ static void s_key_del(zb_matcher_t *m, uint32_t st, uint8_t tag, const void *byt
         return;
     mt_state_t *s = STATE(m, st);
     uint32_t b = mt_key_bucket_of(tag, bytes, len);
-    if (--s->key_cnt[b] == 0)
+    if (s->key_cnt[b] < UINT8_MAX && --s->key_cnt[b] == 0)
         s->key_bits[b >> 6] &= ~(1ull << (b & 63));
 }
 

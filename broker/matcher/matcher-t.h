@@ -330,10 +330,10 @@ typedef struct mt_state {
     uint32_t *wc_gram_cnt;
     /* The buckets (mt_key_bucket(): tag, length, first and last byte) of
      * the keys this state holds in the value index, as bits, and how many
-     * keys fall in each (NULL until the first): a probe whose bucket is
-     * empty cannot hit and skips the hash. */
+     * keys fall in each, saturating (NULL until the first): a probe whose
+     * bucket is empty cannot hit and skips the hash. */
     uint64_t key_bits[MT_KEY_BUCKETS / 64];
-    uint32_t *key_cnt;
+    uint8_t *key_cnt;
     uint32_t ops;          /* MT_OP_* of the matchers here (mt_state_refresh()) */
     bool wants_value;      /* any condition or value matcher here */
 } mt_state_t;

@@ -573,6 +573,18 @@ static void key_filter_never_hides_a_key(void **state)
         if (i != 4 && i != 6)
             assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
     assert_int_equal(s_ids(m, ctx, "{\"k\":\"a5b\"}", ids), 0);
+    /* 300 conditions keyed under one value: its bucket's count saturates
+     * and must never hide the value while any of them is left */
+    for (int i = 100; i < 400; i++) {
+        int n = snprintf(p, sizeof p, "{\"k\":[\"v\",\"w%d\"]}", i);
+        assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, p, (size_t) n, &err), 0);
+    }
+    for (int i = 100; i < 399; i++)
+        assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"v\"}", ids), 1);
+    assert_int_equal(ids[0], 399);
+    assert_int_equal(zb_matcher_remove(m, 399), 0);
+    assert_int_equal(s_ids(m, ctx, "{\"k\":\"v\"}", ids), 0);
     zb_match_ctx_destroy(&ctx);
     zb_matcher_destroy(&m);
 }
