@@ -113,10 +113,19 @@ int zb_proto_fail(zb_proto_error_t *err, zb_error_code_t code, const char *fmt, 
 
 /* ==== decoded maps =========================================================== */
 
+/* The fields a request decoder looks at itself, found in its pass over
+ * the map: each the slot its key holds at the end (the last value of a
+ * repeated key, as zb_map_get finds it), or NULL when absent or dropped. */
+typedef struct request_slots {
+    const zb_field_t *action;
+    const zb_field_t *request_id;
+} request_slots_t;
+
 /* zb_map_decode, with the value of reader->key (when reader is not NULL)
- * read by reader->read instead of checked by zb_mpk_skip. */
+ * read by reader->read instead of checked by zb_mpk_skip, and, when slots
+ * is not NULL, the request's own fields found as their keys go by. */
 static int s_map_decode(zb_map_t *m, const void *buf, size_t len, const zb_value_reader_t *reader,
-                        zb_proto_error_t *err)
+                        request_slots_t *slots, zb_proto_error_t *err)
 {
     m->count = 0;
     zb_mpk_t c;
@@ -144,7 +153,12 @@ static int s_map_decode(zb_map_t *m, const void *buf, size_t len, const zb_value
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
         if (!keyed)
             continue;
-        zb_map_put(m, key, klen, val, (uint32_t) (c.p - val));
+        zb_field_t *f = zb_map_put(m, key, klen, val, (uint32_t) (c.p - val));
+        /* A dropped key was not in the map before either: NULL is right. */
+        if (slots && klen == 6 && memcmp(key, "Action", 6) == 0)
+            slots->action = f;
+        else if (slots && klen == 9 && memcmp(key, "RequestId", 9) == 0)
+            slots->request_id = f;
     }
     if (!zb_mpk_at_end(&c))
         return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
@@ -153,7 +167,7 @@ static int s_map_decode(zb_map_t *m, const void *buf, size_t len, const zb_value
 
 int zb_map_decode(zb_map_t *m, const void *buf, size_t len, zb_proto_error_t *err)
 {
-    return s_map_decode(m, buf, len, NULL, err);
+    return s_map_decode(m, buf, len, NULL, NULL, err);
 }
 
 /* Positions a cursor on a present, non-nil field. Returns 1 when absent. */
@@ -222,9 +236,10 @@ int zb_request_decode_with(zb_request_t *req, const void *body, size_t len,
     req->action_name_len = 0;
     req->request_id = NULL;
     req->request_id_len = 0;
-    if (s_map_decode(&req->map, body, len, reader, err) == -1)
+    request_slots_t slots = { NULL, NULL };
+    if (s_map_decode(&req->map, body, len, reader, &slots, err) == -1)
         return -1;
-    const zb_field_t *rid = zb_map_get(&req->map, "RequestId");
+    const zb_field_t *rid = slots.request_id;
     if (rid && rid->val_len > ZB_MAX_REQUEST_ID_BYTES)
         return zb_proto_fail(err, ZB_ERR_VALIDATION,
                              "Parameter RequestId is not valid. Reason: must encode in at most "
@@ -234,21 +249,34 @@ int zb_request_decode_with(zb_request_t *req, const void *body, size_t len,
      * had it; a RequestId as deep as the request limit allows would make a
      * reply that readers bounded at ZB_PROTO_MAX_DEPTH refuse. Correlation
      * ids are scalars or small structures: bound their nesting. */
-    zb_mpk_t rc;
+    zb_mpk_t c;
     if (rid) {
-        zb_mpk_init(&rc, rid->val, rid->val_len);
-        if (zb_mpk_skip(&rc, ZB_MAX_REQUEST_ID_DEPTH) == -1)
+        zb_mpk_init(&c, rid->val, rid->val_len);
+        if (zb_mpk_skip(&c, ZB_MAX_REQUEST_ID_DEPTH) == -1)
             return zb_proto_fail(err, ZB_ERR_VALIDATION,
                                  "Parameter RequestId is not valid. Reason: must nest at most %d "
                                  "levels.",
                                  ZB_MAX_REQUEST_ID_DEPTH);
-    }
-    if (rid) {
         req->request_id = rid->val;
         req->request_id_len = rid->val_len;
     }
-    if (zb_map_get_str(&req->map, "Action", &req->action_name, &req->action_name_len) != 0)
+    /* Action as zb_map_get_str reads it: nil counts as absent. A fixstr,
+     * as action names are, is its header byte and its bytes. */
+    const zb_field_t *act = slots.action;
+    if (!act || act->val[0] == 0xc0)
         return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Action is a required field.");
+    if ((act->val[0] & 0xe0) == 0xa0) {
+        req->action_name = (const char *) act->val + 1;
+        req->action_name_len = act->val[0] & 0x1f;
+    }
+    else {
+        zb_mpk_init(&c, act->val, act->val_len);
+        if (zb_mpk_read_str(&c, &req->action_name, &req->action_name_len) == -1) {
+            req->action_name = NULL; /* as zb_map_get_str leaves them */
+            req->action_name_len = 0;
+            return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Action is a required field.");
+        }
+    }
     req->action = zb_action_from_name(req->action_name, req->action_name_len);
     if (req->action == ZB_ACTION_UNKNOWN) {
         /* Quote at most 64 bytes of a hostile name, printable ASCII only. */

@@ -158,10 +158,11 @@ typedef struct zb_map {
 
 /* Records key -> val[0..val_len) in m, as a decoder of maps does: a
  * repeated key overwrites its slot (the last value wins) and a key past
- * ZB_PROTO_MAX_FIELDS is dropped. Inline: the broker's ingest loop calls
- * it for every field of every entry. */
-static inline void zb_map_put(zb_map_t *m, const char *key, uint32_t klen, const uint8_t *val,
-                              uint32_t val_len)
+ * ZB_PROTO_MAX_FIELDS is dropped. Returns the slot, or NULL when the key
+ * was dropped. Inline: the broker's ingest loop calls it for every field
+ * of every entry. */
+static inline zb_field_t *zb_map_put(zb_map_t *m, const char *key, uint32_t klen,
+                                     const uint8_t *val, uint32_t val_len)
 {
     zb_field_t *slot = NULL;
     for (int k = 0; k < m->count; k++)
@@ -171,13 +172,14 @@ static inline void zb_map_put(zb_map_t *m, const char *key, uint32_t klen, const
         }
     if (!slot) {
         if (m->count == ZB_PROTO_MAX_FIELDS)
-            return;
+            return NULL;
         slot = &m->fields[m->count++];
     }
     slot->key = key;
     slot->key_len = klen;
     slot->val = val;
     slot->val_len = val_len;
+    return slot;
 }
 
 /* Decodes one msgpack map occupying all of buf[0..len) (trailing bytes are
