@@ -201,7 +201,8 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
     if (req.action != ZB_ACTION_PUT_EVENTS)
         broker__flush(b);
     handler_fn fn = handlers__for(req.action);
-    if (zb_action_is_mutation(req.action) && b->persist
+    bool mutation = zb_action_is_mutation(req.action);
+    if (mutation && b->persist
         && state__count(b->state) >= ZB_STATE_MAX_CHANGES) {
         snprintf(err.message, sizeof err.message,
                  "%d changes are saved in %s, the most kept; fold them into the rules file "
@@ -212,7 +213,7 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
     }
     /* Checked before applying, so there is nothing to undo. The file is
      * rewritten whole on every change: its size bounds that work too. */
-    if (zb_action_is_mutation(req.action) && b->persist
+    if (mutation && b->persist
         && (int64_t) (state__bytes(b->state) + len) > b->cfg->limits.max_state_bytes) {
         snprintf(err.message, sizeof err.message,
                  "The saved changes in %s would exceed %lld bytes (max-state-bytes); fold "
@@ -225,10 +226,10 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
     if (fn(b, &req, b->reply, &err) == -1) {
         zb_buf_reset(b->reply);
         zb_reply_error(b->reply, &req, err.code, err.message);
-    } else if (zb_action_is_mutation(req.action) && !b->replaying && b->persist)
+    } else if (mutation && !b->replaying && b->persist)
         s_persist(b, &req, body, len);
     /* Saved or undone: only now may sockets no target names be closed. */
-    if (zb_action_is_mutation(req.action) && !b->replaying)
+    if (mutation && !b->replaying)
         target_pub__sweep(b);
     if (outbox__bytes(b->outbox) > MAX_OUTBOX_BYTES)
         broker__flush(b);
@@ -261,24 +262,30 @@ static void s_flush_burst(zb_broker_t *b)
 }
 
 /* Reads one whole message from the router and answers it. Returns 0, or -1
- * when no message is waiting. */
+ * when no message is waiting. Precondition: b->nreplies is below
+ * MAX_PENDING_REPLIES (a full burst was flushed). */
 static int s_serve_one(zb_broker_t *b)
 {
-    zmq_msg_t parts[ZB_PROTO_MAX_ROUTE_FRAMES + 2];
+    /* The route goes back as it came (identity, REQ's empty delimiter...),
+     * after this burst's deliveries: its frames are received straight into
+     * the reply's slot, so none is moved or closed here. The body is the
+     * last frame; the reply then takes its place. */
+    pending_reply_t *p = &b->replies[b->nreplies];
+    zmq_msg_t spill; /* frames past the most a route may have */
     int n = 0;
     bool overflow = false;
     for (;;) {
-        zmq_msg_t *m = &parts[n < ZB_PROTO_MAX_ROUTE_FRAMES + 1 ? n : ZB_PROTO_MAX_ROUTE_FRAMES + 1];
+        zmq_msg_t *m = n < ZB_PROTO_MAX_ROUTE_FRAMES + 1 ? &p->parts[n] : &spill;
         zmq_msg_init(m);
         if (zmq_msg_recv(m, b->router, ZMQ_DONTWAIT) == -1) {
             zmq_msg_close(m);
             /* Only the first frame can be missing: a message arrives whole. */
             for (int i = 0; i < n; i++)
-                zmq_msg_close(&parts[i]);
+                zmq_msg_close(&p->parts[i]);
             return -1;
         }
         bool more = zmq_msg_more(m);
-        if (n < ZB_PROTO_MAX_ROUTE_FRAMES + 1)
+        if (m != &spill)
             n++;
         else {
             overflow = true;
@@ -290,21 +297,13 @@ static int s_serve_one(zb_broker_t *b)
     if (overflow || n < 2) {
         /* Too many route frames to answer safely: drop it. */
         for (int i = 0; i < n; i++)
-            zmq_msg_close(&parts[i]);
+            zmq_msg_close(&p->parts[i]);
         return 0;
     }
-    zmq_msg_t *body = &parts[n - 1];
+    zmq_msg_t *body = &p->parts[n - 1];
     broker__handle(b, zmq_msg_data(body), zmq_msg_size(body));
     zmq_msg_close(body);
-    /* The route goes back as it came (identity, REQ's empty delimiter...),
-     * after this burst's deliveries. */
-    pending_reply_t *p = &b->replies[b->nreplies];
-    p->n = 0;
-    for (int i = 0; i < n - 1; i++) {
-        zmq_msg_init(&p->parts[p->n]);
-        zmq_msg_move(&p->parts[p->n++], &parts[i]);
-        zmq_msg_close(&parts[i]);
-    }
+    p->n = n - 1;
     if (zmq_msg_init_size(&p->parts[p->n], b->reply->len) == 0) {
         memcpy(zmq_msg_data(&p->parts[p->n]), b->reply->data, b->reply->len);
         p->n++;
