@@ -351,11 +351,11 @@ struct ingest_batch {
     uint32_t n;
     uint32_t cap;
     entry_slot_t *slots;
-    /* Looked up once per request rather than per entry (nothing changes
-     * the registry or the config while a request is handled): */
-    size_t account_len, region_len;
+    /* Kept from one entry, and one request, to the next until
+     * ingest__forget (the registry or the config may change): */
     zb_bus_t *bus;        /* the bus the last entry named, or NULL */
     size_t bus_len;       /* strlen of its name */
+    size_t account_len, region_len; /* of b->cfg's, measured with bus */
 };
 
 /* Levels left for an entry (Entries is one) and for its values (the entry
@@ -475,10 +475,13 @@ int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len)
     /* Taken: a later request whose body happens to sit at the same
      * address must not find these entries read for it. */
     b->batch->val = NULL;
-    b->batch->account_len = strlen(b->cfg->account);
-    b->batch->region_len = strlen(b->cfg->region);
-    b->batch->bus = NULL;
     return 0;
+}
+
+void ingest__forget(zb_broker_t *b)
+{
+    if (b->batch)
+        b->batch->bus = NULL;
 }
 
 void ingest__cleanup(zb_broker_t *b)
@@ -742,13 +745,15 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
     }
     else
         handle__strip_arn(&busname, &bus_len);
-    /* Entries of a request mostly name one bus: its name compared as
-     * registry__bus compares it. */
+    /* Entries, and the requests of a burst, mostly name one bus: its name
+     * compared as registry__bus compares it. */
     zb_bus_t *bus = b->batch->bus;
     if (!bus || bus_len != b->batch->bus_len || memcmp(bus->name, busname, bus_len) != 0) {
         bus = registry__bus(b->reg, busname, bus_len);
         b->batch->bus = bus;
         b->batch->bus_len = bus_len;
+        b->batch->account_len = strlen(b->cfg->account);
+        b->batch->region_len = strlen(b->cfg->region);
     }
     if (!bus)
         return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Event bus %.*s does not exist.",

@@ -238,6 +238,10 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
 void broker__flush(zb_broker_t *b)
 {
     outbox__flush(b->outbox, b);
+    /* Every change to the registry or the config flushes first, as the
+     * outbox requires; so is the bus ingest keeps between requests
+     * forgotten. */
+    ingest__forget(b);
 }
 
 /* Sends the replies held for this burst, in the order their requests came. */

@@ -351,6 +351,26 @@ static void an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unle
     free(b2);
 }
 
+/* The bus an entry named is kept for the next request of a burst, and
+ * forgotten when a request that may drop it is handled. */
+static void a_bus_deleted_between_two_requests_of_a_burst_is_not_used(void **state)
+{
+    zb_buf_t *r = zb_buf_new(256);
+    s_begin_entry(r, 4);
+    zb_put_cstr(r, "{\"amount\": 1}");
+    /* no flush after it: the next request comes in the same burst */
+    broker__handle(s_b, r->data, r->len);
+    zb_buf_t *d = zb_buf_new(64);
+    zb_request_begin(d, ZB_ACTION_DELETE_EVENT_BUS, 1, NULL, 0);
+    zb_put_cstr(d, "Name");
+    zb_put_cstr(d, "orders");
+    broker__handle(s_b, d->data, d->len);
+    zb_buf_destroy(&d);
+    s_send(r);
+    zb_buf_destroy(&r);
+    assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +387,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unless_staged,
             s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_bus_deleted_between_two_requests_of_a_burst_is_not_used, s_setup, s_teardown),
         cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
