@@ -7,10 +7,12 @@
 #include "ingest.h"
 
 /* Precondition: b->now_ns and the time cache were stamped for this request
- * (ingest__clock). Every entry was read and checked (ingest__entries)
- * before the first is processed. The entries' replies are collected in
- * b->entries first because FailedEntryCount comes before them in the reply
- * map. */
+ * (ingest__clock), and reply is empty. Every entry was read and checked
+ * (ingest__entries) before the first is processed. The entries' results
+ * are written straight into the reply; FailedEntryCount, which comes
+ * before them, is known only after them: it takes one byte (a positive
+ * fixint) that is patched at the end, and the results move only for a
+ * count above 127, which takes max-entries-per-request above 127. */
 int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
                        zb_proto_error_t *err)
 {
@@ -39,41 +41,57 @@ int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
                              (long long) b->cfg->limits.max_entries);
     if (ingest__entries(b, f->val, f->val_len) == -1)
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
-    zb_buf_reset(b->entries);
+    static const char k_failed[] = "\xb0" "FailedEntryCount", k_entries[] = "\xa7" "Entries";
+    if (zb_reply_begin(reply, req, 2) == -1
+        || zb_buf_append(reply, k_failed, sizeof k_failed - 1) == -1)
+        return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
+    size_t failed_at = reply->len;
+    if (zb_buf_append_byte(reply, 0) == -1
+        || zb_buf_append(reply, k_entries, sizeof k_entries - 1) == -1
+        || zb_mpk_put_array(reply, n) == -1)
+        return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
     uint32_t failed = 0;
+    int oom = 0;
     for (uint32_t i = 0; i < n; i++) {
         char id[ZB_UUID_LEN + 1];
         zb_proto_error_t eerr;
         if (ingest__entry(b, i, id, &eerr) == 0) {
             /* {"EventId": id} with its constant bytes pre-encoded: one
-             * append per accepted entry. */
+             * reserve per accepted entry. */
             static const char head[] = "\x81\xa7" "EventId" "\xd9" "\x24";
             _Static_assert(ZB_UUID_LEN == 0x24, "EventId is a str 8 of 36 bytes");
-            if (zb_buf_reserve(b->entries, sizeof head - 1 + ZB_UUID_LEN) == 0) {
-                memcpy(b->entries->data + b->entries->len, head, sizeof head - 1);
-                memcpy(b->entries->data + b->entries->len + sizeof head - 1, id, ZB_UUID_LEN);
-                b->entries->len += sizeof head - 1 + ZB_UUID_LEN;
-                b->entries->data[b->entries->len] = '\0';
+            if (zb_buf_reserve(reply, sizeof head - 1 + ZB_UUID_LEN) == -1) {
+                oom = 1;
+                continue;
             }
+            memcpy(reply->data + reply->len, head, sizeof head - 1);
+            memcpy(reply->data + reply->len + sizeof head - 1, id, ZB_UUID_LEN);
+            reply->len += sizeof head - 1 + ZB_UUID_LEN;
+            reply->data[reply->len] = '\0';
         }
         else {
             failed++;
-            zb_mpk_put_map(b->entries, 2);
-            zb_put_cstr(b->entries, "ErrorCode");
-            zb_put_cstr(b->entries, zb_error_code_name(eerr.code));
-            zb_put_cstr(b->entries, "ErrorMessage");
-            zb_put_cstr(b->entries, eerr.message);
+            oom |= zb_mpk_put_map(reply, 2) | zb_put_cstr(reply, "ErrorCode")
+                   | zb_put_cstr(reply, zb_error_code_name(eerr.code))
+                   | zb_put_cstr(reply, "ErrorMessage") | zb_put_cstr(reply, eerr.message);
         }
     }
     b->entries_count += n;
     b->failed_entries += failed;
-    static const char k_failed[] = "\xb0" "FailedEntryCount", k_entries[] = "\xa7" "Entries";
-    if (zb_reply_begin(reply, req, 2) == -1
-        || zb_buf_append(reply, k_failed, sizeof k_failed - 1) == -1
-        || zb_mpk_put_uint(reply, failed) == -1
-        || zb_buf_append(reply, k_entries, sizeof k_entries - 1) == -1
-        || zb_mpk_put_array(reply, n) == -1
-        || zb_buf_append(reply, b->entries->data, b->entries->len) == -1)
+    if (oom)
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
+    if (failed < 0x80) {
+        reply->data[failed_at] = (char) failed;
+        return 0;
+    }
+    /* The count as zb_mpk_put_uint writes it, in place of its byte. */
+    zb_buf_reset(b->entries);
+    if (zb_mpk_put_uint(b->entries, failed) == -1
+        || zb_buf_reserve(reply, b->entries->len - 1) == -1)
+        return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
+    memmove(reply->data + failed_at + b->entries->len, reply->data + failed_at + 1,
+            reply->len - failed_at); /* the results and the NUL after them */
+    memcpy(reply->data + failed_at, b->entries->data, b->entries->len);
+    reply->len += b->entries->len - 1;
     return 0;
 }

@@ -351,6 +351,65 @@ static void an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unle
     free(b2);
 }
 
+/* FailedEntryCount is written before the results it counts: past 127 it
+ * takes more than one byte, and the results after it stay whole. */
+static void put_events_counts_failed_entries_past_one_byte_before_their_results(void **state)
+{
+    s_b->cfg->limits.max_entries = 300;
+    static const uint32_t fails[] = { 0, 127, 128, 255, 256 };
+    for (size_t k = 0; k < sizeof fails / sizeof *fails; k++) {
+        uint32_t nfail = fails[k];
+        zb_buf_t *r = zb_buf_new(4096);
+        zb_request_begin(r, ZB_ACTION_PUT_EVENTS, 1, "\x05", 1);
+        zb_put_cstr(r, "Entries");
+        zb_mpk_put_array(r, nfail + 2);
+        /* one accepted entry first and last, failed ones (not maps) between */
+        for (uint32_t i = 0; i < nfail + 2; i++) {
+            if (i > 0 && i <= nfail) {
+                zb_mpk_put_uint(r, i);
+                continue;
+            }
+            zb_mpk_put_map(r, 4);
+            zb_put_cstr(r, "Source");
+            zb_put_cstr(r, "shop");
+            zb_put_cstr(r, "DetailType");
+            zb_put_cstr(r, "Big");
+            zb_put_cstr(r, "EventBusName");
+            zb_put_cstr(r, "orders");
+            zb_put_cstr(r, "Detail");
+            zb_put_cstr(r, "{\"amount\": 1}");
+        }
+        s_send(r);
+        zb_buf_destroy(&r);
+        assert_int_equal(s_err.code, ZB_OK);
+        assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), nfail);
+        assert_int_equal(s_uint(&s_reply, "RequestId"), 5);
+        /* the same bytes the encoder writes for the count */
+        zb_buf_t *want = zb_buf_new(16);
+        zb_mpk_put_uint(want, nfail);
+        const zb_field_t *fc = zb_map_get(&s_reply, "FailedEntryCount");
+        assert_int_equal(fc->val_len, want->len);
+        assert_memory_equal(fc->val, want->data, want->len);
+        zb_buf_destroy(&want);
+        const zb_field_t *e = zb_map_get(&s_reply, "Entries");
+        assert_non_null(e);
+        zb_mpk_t c;
+        uint32_t n;
+        zb_mpk_init(&c, e->val, e->val_len);
+        assert_int_equal(zb_mpk_read_array(&c, &n), 0);
+        assert_int_equal(n, nfail + 2);
+        for (uint32_t i = 0; i < n; i++) {
+            zb_map_t m;
+            const uint8_t *at = c.p;
+            assert_int_equal(zb_mpk_skip(&c, 8), 0);
+            assert_int_equal(zb_map_decode(&m, at, (size_t) (c.p - at), NULL), 0);
+            bool ok = i == 0 || i == n - 1;
+            assert_int_equal(zb_map_get(&m, ok ? "EventId" : "ErrorCode") != NULL, true);
+        }
+        assert_true(zb_mpk_at_end(&c));
+    }
+}
+
 /* The bus an entry named is kept for the next request of a burst, and
  * forgotten when a request that may drop it is handled. */
 static void a_bus_deleted_between_two_requests_of_a_burst_is_not_used(void **state)
@@ -387,6 +446,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unless_staged,
             s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            put_events_counts_failed_entries_past_one_byte_before_their_results, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown(
             a_bus_deleted_between_two_requests_of_a_burst_is_not_used, s_setup, s_teardown),
         cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
