@@ -9,6 +9,9 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ==== actions ================================================================ */
 
@@ -530,6 +533,41 @@ void zb_uuid7_init(zb_uuid7_t *gen)
         gen->rng[1] = 1;
 }
 
+/* The 16 bytes of the big-endian words hi, lo as 32 lower-case hex
+ * digits, in one pass over all of them rather than a table look-up per
+ * byte (this runs for every event id): each nibble gets a byte of its
+ * own, '0' is added, and those above 9 move up to 'a'. */
+static inline void s_hex32(uint64_t hi, uint64_t lo, char hex[32])
+{
+#if defined(__SSE2__)
+    /* x86: little-endian, so the swapped words hold the bytes in order. */
+    __m128i v = _mm_set_epi64x((long long) __builtin_bswap64(lo), (long long) __builtin_bswap64(hi));
+    __m128i m = _mm_set1_epi8(0x0f);
+    __m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), m), low = _mm_and_si128(v, m);
+    __m128i d[2] = { _mm_unpacklo_epi8(high, low), _mm_unpackhi_epi8(high, low) };
+    for (int i = 0; i < 2; i++) {
+        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(d[i], _mm_set1_epi8(9)),
+                                       _mm_set1_epi8('a' - '0' - 10));
+        d[i] = _mm_add_epi8(_mm_add_epi8(d[i], _mm_set1_epi8('0')), letter);
+        _mm_storeu_si128((__m128i *) (void *) (hex + 16 * i), d[i]);
+    }
+#else
+    const uint64_t half[4] = { hi >> 32, hi & 0xffffffffu, lo >> 32, lo & 0xffffffffu };
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = half[i];
+        v = (v | (v << 16)) & 0x0000ffff0000ffffull;
+        v = (v | (v << 8)) & 0x00ff00ff00ff00ffull;
+        v = (v | (v << 4)) & 0x0f0f0f0f0f0f0f0full; /* nibble k in byte k */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v); /* nibble 7 first in memory */
+#endif
+        uint64_t letter = ((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+        v += 0x3030303030303030ull + letter * ('a' - '0' - 10);
+        memcpy(hex + 8 * i, &v, 8);
+    }
+#endif
+}
+
 void zb_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1])
 {
     /* Within one millisecond the 12-bit counter orders ids; if it runs out,
@@ -544,29 +582,18 @@ void zb_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1])
         gen->counter = 0;
     }
     uint64_t r = s_xs128p(gen->rng);
-    uint8_t b[16];
-    uint64_t ms = gen->last_ms;
-    for (int i = 0; i < 6; i++)
-        b[i] = (uint8_t) (ms >> (40 - 8 * i));
-    b[6] = (uint8_t) (0x70 | ((gen->counter >> 8) & 0x0f));
-    b[7] = (uint8_t) (gen->counter & 0xff);
-    b[8] = (uint8_t) (0x80 | ((r >> 56) & 0x3f));
-    for (int i = 9; i < 16; i++)
-        b[i] = (uint8_t) (r >> (8 * (15 - i)));
-    /* Two hex digits per byte from a table, each to its fixed place in
-     * 8-4-4-4-12 (this runs once per event). */
-    static const char hex2[513] =
-        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-    static const uint8_t at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
-    for (int i = 0; i < 16; i++)
-        memcpy(out + at[i], hex2 + 2 * b[i], 2);
+    /* The 16 bytes as two big-endian words: 48 bits of ms, version 7 and
+     * the counter; variant 10 and 62 random bits. */
+    uint64_t hi = (gen->last_ms << 16) | 0x7000u | (gen->counter & 0x0fffu);
+    uint64_t lo = (0x80ull << 56) | (r & 0x3fffffffffffffffull);
+    char hex[32];
+    s_hex32(hi, lo, hex);
+    /* 8-4-4-4-12 */
+    memcpy(out, hex, 8);
+    memcpy(out + 9, hex + 8, 4);
+    memcpy(out + 14, hex + 12, 4);
+    memcpy(out + 19, hex + 16, 4);
+    memcpy(out + 24, hex + 20, 12);
     out[8] = out[13] = out[18] = out[23] = '-';
     out[ZB_UUID_LEN] = '\0';
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -298,6 +299,64 @@ static void uuid7_ids_are_version_7_and_strictly_increasing(void **state)
     assert_true(strcmp(prev, id) < 0);
 }
 
+/* The generator as RFC 9562 lays it out, byte by byte: the reference the
+ * word-at-a-time formatting must match. */
+static uint64_t s_ref_xs128p(uint64_t s[2])
+{
+    uint64_t a = s[0];
+    const uint64_t b = s[1];
+    s[0] = b;
+    a ^= a << 23;
+    s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+    return s[1] + b;
+}
+
+static void s_ref_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1])
+{
+    if (now_ms > gen->last_ms) {
+        gen->last_ms = now_ms;
+        gen->counter = (uint32_t) (s_ref_xs128p(gen->rng) & 0x1ff);
+    }
+    else if (++gen->counter > 0xfff) {
+        gen->last_ms++;
+        gen->counter = 0;
+    }
+    uint64_t r = s_ref_xs128p(gen->rng);
+    uint8_t b[16];
+    for (int i = 0; i < 6; i++)
+        b[i] = (uint8_t) (gen->last_ms >> (40 - 8 * i));
+    b[6] = (uint8_t) (0x70 | ((gen->counter >> 8) & 0x0f));
+    b[7] = (uint8_t) (gen->counter & 0xff);
+    b[8] = (uint8_t) (0x80 | ((r >> 56) & 0x3f));
+    for (int i = 9; i < 16; i++)
+        b[i] = (uint8_t) (r >> (8 * (15 - i)));
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        o += sprintf(o, "%02x", b[i]);
+    }
+}
+
+static void uuid7_ids_are_the_bytes_rfc_9562_lays_out_in_lower_case_hex(void **state)
+{
+    zb_uuid7_t g, ref;
+    zb_uuid7_init(&g);
+    ref = g;
+    /* every digit value in every place: times across the 48 bits, a
+     * counter that runs out, a clock that steps back */
+    static const uint64_t times[] = { 0, 1, 0x0123456789abull, 0x0123456789abull,
+                                      0xfedcba987654ull, 0xffffffffffffull, 1700000000000ull,
+                                      1600000000000ull };
+    for (size_t t = 0; t < sizeof times / sizeof *times; t++)
+        for (int i = 0; i < 5000; i++) {
+            char id[ZB_UUID_LEN + 1], want[ZB_UUID_LEN + 1];
+            zb_uuid7_next(&g, times[t], id);
+            s_ref_uuid7_next(&ref, times[t], want);
+            assert_string_equal(id, want);
+        }
+}
+
 static void times_format_and_parse_rfc3339(void **state)
 {
     char out[ZB_TIME_LEN + 1];
@@ -351,6 +410,7 @@ int main(void)
         cmocka_unit_test(reply_decode_refuses_an_error_that_is_not_a_map),
         cmocka_unit_test(reply_decode_keeps_the_text_of_an_unknown_error_code),
         cmocka_unit_test(uuid7_ids_are_version_7_and_strictly_increasing),
+        cmocka_unit_test(uuid7_ids_are_the_bytes_rfc_9562_lays_out_in_lower_case_hex),
         cmocka_unit_test(times_format_and_parse_rfc3339),
         cmocka_unit_test(msgpack_timestamps_decode_in_all_three_widths),
     };
