@@ -41,14 +41,19 @@ int handle__put_events(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
                              (long long) b->cfg->limits.max_entries);
     if (ingest__entries(b, f->val, f->val_len) == -1)
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
-    static const char k_failed[] = "\xb0" "FailedEntryCount", k_entries[] = "\xa7" "Entries";
-    if (zb_reply_begin(reply, req, 2) == -1
-        || zb_buf_append(reply, k_failed, sizeof k_failed - 1) == -1)
+    /* FailedEntryCount with its byte, then Entries, pre-encoded: one
+     * reserve (room for the largest array header too). */
+    static const char k_head[] = "\xb0" "FailedEntryCount" "\0" "\xa7" "Entries";
+    if (zb_reply_begin(reply, req, 2) == -1 || zb_buf_reserve(reply, sizeof k_head - 1 + 5) == -1)
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
-    size_t failed_at = reply->len;
-    if (zb_buf_append_byte(reply, 0) == -1
-        || zb_buf_append(reply, k_entries, sizeof k_entries - 1) == -1
-        || zb_mpk_put_array(reply, n) == -1)
+    memcpy(reply->data + reply->len, k_head, sizeof k_head - 1);
+    size_t failed_at = reply->len + 17;
+    reply->len += sizeof k_head - 1;
+    if (n < 16) {
+        reply->data[reply->len++] = (char) (0x90 | n); /* fixarray */
+        reply->data[reply->len] = '\0';
+    }
+    else if (zb_mpk_put_array(reply, n) == -1)
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
     uint32_t failed = 0;
     int oom = 0;

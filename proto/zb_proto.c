@@ -325,9 +325,27 @@ static int s_put_request_id(zb_buf_t *out, const zb_request_t *req)
 int zb_reply_begin(zb_buf_t *out, const zb_request_t *req, uint32_t nfields)
 {
     bool rid = req && req->request_id;
-    if (zb_mpk_put_map(out, nfields + (rid ? 1 : 0)) == -1)
+    uint32_t n = nfields + (rid ? 1 : 0);
+    if (n >= 16) {
+        if (zb_mpk_put_map(out, n) == -1)
+            return -1;
+        return rid ? s_put_request_id(out, req) : 0;
+    }
+    /* Every reply starts here: a fixmap header and RequestId's key
+     * pre-encoded, in one reserve. */
+    size_t rid_len = rid ? req->request_id_len : 0;
+    if (zb_buf_reserve(out, 1 + 10 + rid_len) == -1)
         return -1;
-    return rid ? s_put_request_id(out, req) : 0;
+    uint8_t *p = (uint8_t *) out->data + out->len;
+    *p++ = (uint8_t) (0x80 | n);
+    if (rid) {
+        memcpy(p, "\xa9" "RequestId", 10);
+        memcpy(p + 10, req->request_id, rid_len);
+        p += 10 + rid_len;
+    }
+    out->len = (size_t) (p - (uint8_t *) out->data);
+    out->data[out->len] = '\0';
+    return 0;
 }
 
 int zb_reply_error(zb_buf_t *out, const zb_request_t *req, zb_error_code_t code,
