@@ -12,16 +12,6 @@ uint64_t metrics__now_ns(void)
     return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
 }
 
-/* Values below 16 get a bucket each; above, 16 buckets per power of two. */
-static unsigned s_bucket(uint64_t v)
-{
-    if (v < ZB_HIST_SUB)
-        return (unsigned) v;
-    unsigned msb = 63u - (unsigned) __builtin_clzll(v);
-    unsigned shift = msb - 4;
-    return (msb - 3) * ZB_HIST_SUB + (unsigned) ((v >> shift) & (ZB_HIST_SUB - 1));
-}
-
 /* A representative value for a bucket: its midpoint. */
 static uint64_t s_value(unsigned bucket)
 {
@@ -32,14 +22,6 @@ static uint64_t s_value(unsigned bucket)
     unsigned shift = msb - 4;
     uint64_t lower = (uint64_t) (ZB_HIST_SUB + sub) << shift;
     return lower + (((uint64_t) 1 << shift) >> 1);
-}
-
-void metrics__record(zb_hist_t *h, uint64_t ns)
-{
-    h->buckets[s_bucket(ns)]++;
-    h->count++;
-    if (ns > h->max)
-        h->max = ns;
 }
 
 void metrics__record_since(zb_hist_t *h, uint64_t start_ns)
