@@ -186,15 +186,11 @@ void target__close(zb_broker_t *b, zb_target_t **tp)
     *tp = NULL;
 }
 
-void target__topic(zb_broker_t *b, const zb_target_t *t, const char *bus, const char *rule,
-                   const char *source, size_t source_len, const char *detail_type,
-                   size_t detail_type_len, const char **topic, size_t *topic_len)
+void target__expand_topic(zb_broker_t *b, const zb_target_t *t, const char *bus,
+                          const char *rule, const char *source, size_t source_len,
+                          const char *detail_type, size_t detail_type_len, const char **topic,
+                          size_t *topic_len)
 {
-    if (!t->topic_dynamic) {
-        *topic = t->topic_static;
-        *topic_len = t->topic_static_len;
-        return;
-    }
     zb_buf_reset(b->topic);
     s_expand(b->topic, t->topic, bus, rule, t->id, source, source_len, detail_type,
              detail_type_len);

@@ -156,6 +156,21 @@ def test_entries_of_one_request_each_go_to_the_bus_they_name(broker):
     assert counts == {"default": 1, "o": 2, "orders": 3, "orders2": 2}, counts
 
 
+def test_entries_naming_buses_by_long_names_sharing_a_prefix_go_to_each(broker):
+    sock = broker.client()
+    long1, long2 = "bus-with-a-long-name-1", "bus-with-a-long-name-12"
+    for name in ("bus-of-16-bytes-", "bus-of-16-bytes2", long1, long2):
+        request(sock, "CreateEventBus", Name=name)
+    names = ["bus-of-16-bytes-", "bus-of-16-bytes2", "bus-of-16-bytes-", long1, long2, long1,
+             long1 + "3", "bus-of-16-bytes", long2]
+    r = put_events(sock, *[entry(bus=n) for n in names])
+    codes = [e.get("ErrorCode") for e in r["Entries"]]
+    assert codes == [None] * 6 + ["ResourceNotFoundException"] * 2 + [None], r
+    counts = {b["Name"]: b["PutEventsEntriesCount"] for b in request(sock, "GetMetrics")["Buses"]}
+    assert counts == {"default": 0, "bus-of-16-bytes-": 2, "bus-of-16-bytes2": 1, long1: 2,
+                      long2: 2}, counts
+
+
 def test_limits_are_clear_errors(broker_factory):
     broker = broker_factory(BIG_LIMITS)
     sock = broker.client()
