@@ -239,8 +239,8 @@ void broker__flush(zb_broker_t *b)
 {
     outbox__flush(b->outbox, b);
     /* Every change to the registry or the config flushes first, as the
-     * outbox requires; so is the bus ingest keeps between requests
-     * forgotten. */
+     * outbox requires: here, too, the bus ingest keeps between requests
+     * is forgotten. */
     ingest__forget(b);
 }
 
