@@ -14,21 +14,9 @@
 #define S_NOINLINE
 #endif
 
-void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len)
-{
-    self->start = buf;
-    self->p = buf;
-    self->end = self->start + len;
-}
-
 size_t zb_mpk_offset(const zb_mpk_t *self)
 {
     return (size_t) (self->p - self->start);
-}
-
-bool zb_mpk_at_end(const zb_mpk_t *self)
-{
-    return self->p >= self->end;
 }
 
 /* A big-endian unsigned of n = 1, 2, 4 or 8 bytes: one load each, not a

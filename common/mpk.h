@@ -65,10 +65,22 @@ typedef struct zb_mpk_item {
     } v;
 } zb_mpk_item_t;
 
-void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len);
+/* Inline, as are the end test and the common readers below: a cursor is
+ * set up for every request, entry and event. */
+static inline void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len)
+{
+    self->start = (const uint8_t *) buf; /* a cast C++ includers need */
+    self->p = self->start;
+    self->end = self->start + len;
+}
+
 /* Bytes consumed so far (for error offsets). */
 size_t zb_mpk_offset(const zb_mpk_t *self);
-bool zb_mpk_at_end(const zb_mpk_t *self);
+
+static inline bool zb_mpk_at_end(const zb_mpk_t *self)
+{
+    return self->p >= self->end;
+}
 
 /* Type of the next item, or -1 at end of buffer or on a reserved byte. */
 int zb_mpk_peek(const zb_mpk_t *self);
