@@ -110,27 +110,37 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
         return s_fail(rd, "nesting deeper than 64 levels");
     const mt_state_t *s = MT_AT(rd->m->states, mt_state_t, st);
     bool children = s->n_children > 0;
+    const uint8_t *end = rd->cur.end;
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *p = rd->cur.p;
         const char *k;
         uint32_t klen;
-        size_t n, hdr = s_str_head(p, (size_t) (rd->cur.end - p), &n);
+        size_t n, hdr = s_str_head(p, (size_t) (end - p), &n);
         if (hdr) {
             k = (const char *) p + hdr;
             klen = (uint32_t) n;
-            rd->cur.p = p + hdr + n;
+            p += hdr + n;
         } else if (zb_mpk_read_str(&rd->cur, &k, &klen) != 0) {
             return s_fail(rd, "map key is not a string");
+        } else {
+            p = rd->cur.p;
         }
         uint32_t child = children ? mt_child_of(rd->m, s, st, k, klen) : MT_NONE;
         if (child == MT_NONE) {
+            /* Most fields no rule names hold a value whose first byte
+             * tells its whole size: skipped here, without a call. */
+            size_t size = p < end ? zb_mpk__item_size[*p] : 0;
+            if (size && (size_t) (end - p) >= size) {
+                rd->cur.p = p + size;
+                continue;
+            }
+            rd->cur.p = p;
             if (s_skip(rd) != 0)
                 return -1;
             continue;
         }
         /* The most common leaf, a string, read right here. */
-        p = rd->cur.p;
-        hdr = s_str_head(p, (size_t) (rd->cur.end - p), &n);
+        hdr = s_str_head(p, (size_t) (end - p), &n);
         if (hdr) {
             rd->cur.p = p + hdr + n;
             if (mt_state_wants_value(rd->m, child)) {
@@ -139,6 +149,7 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
             }
             continue;
         }
+        rd->cur.p = p;
         if (s_value(rd, child) != 0)
             return -1;
     }
