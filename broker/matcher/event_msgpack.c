@@ -127,9 +127,12 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
         }
         uint32_t child = children ? mt_child_of(rd->m, s, st, k, klen) : MT_NONE;
         if (child == MT_NONE) {
-            /* Most fields no rule names hold a value whose first byte
-             * tells its whole size: skipped here, without a call. */
+            /* Most fields no rule names hold a value whose first one or
+             * two bytes tell its whole size (a scalar, a fixstr, a str8
+             * such as a 36-byte id): skipped here, without a call. */
             size_t size = p < end ? zb_mpk__item_size[*p] : 0;
+            if (!size && end - p >= 2 && *p == 0xd9)
+                size = 2 + (size_t) p[1];
             if (size && (size_t) (end - p) >= size) {
                 rd->cur.p = p + size;
                 continue;
