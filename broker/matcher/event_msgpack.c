@@ -104,58 +104,81 @@ static int s_item(s_rd_t *rd, zb_mpk_item_t *it)
 
 static int s_value(s_rd_t *rd, uint32_t st);
 
+/* A key in another form than fixstr (str8, longer strings); kept out of
+ * the map loop so that its cursor and key stay in registers. */
+static __attribute__((noinline)) int s_key_slow(s_rd_t *rd, const uint8_t **p, const char **k, uint32_t *klen)
+{
+    rd->cur.p = *p;
+    if (zb_mpk_read_str(&rd->cur, k, klen) != 0)
+        return s_fail(rd, "map key is not a string");
+    *p = rd->cur.p;
+    return 0;
+}
+
+/* Most keys of an event are named by no rule, and most of those have a
+ * length no child of the state has: for them the loop reads the fixstr
+ * key, tests one bit and skips the value, all on the cursor held in a
+ * local (rd->cur.p is brought up to date around calls). */
 static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
 {
     if (++rd->depth > MT_MAX_DEPTH)
         return s_fail(rd, "nesting deeper than 64 levels");
     const mt_state_t *s = MT_AT(rd->m->states, mt_state_t, st);
-    bool children = s->n_children > 0;
-    const uint8_t *end = rd->cur.end;
+    const uint32_t len_bits = s->n_children > 0 ? s->child_len_bits : 0;
+    const uint8_t *p = rd->cur.p, *const end = rd->cur.end;
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *p = rd->cur.p;
         const char *k;
         uint32_t klen;
-        size_t n, hdr = s_str_head(p, (size_t) (end - p), &n);
-        if (hdr) {
-            k = (const char *) p + hdr;
-            klen = (uint32_t) n;
-            p += hdr + n;
-        } else if (zb_mpk_read_str(&rd->cur, &k, &klen) != 0) {
-            return s_fail(rd, "map key is not a string");
+        if (p < end && (*p & 0xe0) == 0xa0 && (size_t) (end - p) - 1 >= (size_t) (*p & 0x1f)) {
+            klen = *p & 0x1f;
+            k = (const char *) p + 1;
+            p += 1 + klen;
         } else {
-            p = rd->cur.p;
+            /* through copies: the loop's own variables stay in registers */
+            const uint8_t *q = p;
+            const char *kq;
+            uint32_t lq;
+            if (s_key_slow(rd, &q, &kq, &lq) != 0)
+                return -1;
+            p = q;
+            k = kq;
+            klen = lq;
         }
-        uint32_t child = children ? mt_child_of(rd->m, s, st, k, klen) : MT_NONE;
+        uint32_t child = (len_bits >> (klen & 31)) & 1 ? mt_child_named(rd->m, s, st, k, klen) : MT_NONE;
         if (child == MT_NONE) {
-            /* Most fields no rule names hold a value whose first one or
-             * two bytes tell its whole size (a scalar, a fixstr, a str8
-             * such as a 36-byte id): skipped here, without a call. */
+            /* A value whose first one or two bytes tell its whole size (a
+             * scalar, a fixstr, a str8 such as a 36-byte id) is skipped
+             * here, without a call. */
             size_t size = p < end ? zb_mpk__item_size[*p] : 0;
             if (!size && end - p >= 2 && *p == 0xd9)
                 size = 2 + (size_t) p[1];
             if (size && (size_t) (end - p) >= size) {
-                rd->cur.p = p + size;
+                p += size;
                 continue;
             }
             rd->cur.p = p;
             if (s_skip(rd) != 0)
                 return -1;
+            p = rd->cur.p;
             continue;
         }
         /* The most common leaf, a string, read right here. */
-        hdr = s_str_head(p, (size_t) (end - p), &n);
+        size_t n, hdr = s_str_head(p, (size_t) (end - p), &n);
         if (hdr) {
-            rd->cur.p = p + hdr + n;
+            const char *v = (const char *) p + hdr;
+            p += hdr + n;
             if (mt_state_wants_value(rd->m, child)) {
-                mt_value_t v = {.type = MT_V_STR, .s = (const char *) p + hdr, .len = n};
-                mt_ctx_value(rd->ctx, child, &v);
+                mt_value_t val = {.type = MT_V_STR, .s = v, .len = n};
+                mt_ctx_value(rd->ctx, child, &val);
             }
             continue;
         }
         rd->cur.p = p;
         if (s_value(rd, child) != 0)
             return -1;
+        p = rd->cur.p;
     }
+    rd->cur.p = p;
     rd->depth--;
     return 0;
 }

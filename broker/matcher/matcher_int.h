@@ -203,13 +203,11 @@ static inline uint64_t mt_name_head(const char *name, size_t len)
     return len ? (uint64_t) p[0] << 16 | (uint64_t) p[len >> 1] << 8 | p[len - 1] : 0;
 }
 
-/* mt_child() behind the length filter, by comparing names when the state
- * has few children; s is state st. */
-static inline uint32_t mt_child_of(const zb_matcher_t *m, const mt_state_t *s, uint32_t st, const char *name,
-                                   size_t len)
+/* mt_child() for a name whose length passed the state's length filter,
+ * by comparing names when the state has few children; s is state st. */
+static inline uint32_t mt_child_named(const zb_matcher_t *m, const mt_state_t *s, uint32_t st, const char *name,
+                                      size_t len)
 {
-    if (!(s->child_len_bits & (1u << (len & 31))))
-        return MT_NONE;
     if (s->few_n == MT_MANY_CHILDREN)
         return mt_child(m, st, name, len);
     uint64_t head = mt_name_head(name, len);
@@ -220,9 +218,13 @@ static inline uint32_t mt_child_of(const zb_matcher_t *m, const mt_state_t *s, u
     return MT_NONE;
 }
 
+/* mt_child() behind the length filter. */
 static inline uint32_t mt_child_fast(const zb_matcher_t *m, uint32_t st, const char *name, size_t len)
 {
-    return mt_child_of(m, MT_AT(m->states, mt_state_t, st), st, name, len);
+    const mt_state_t *s = MT_AT(m->states, mt_state_t, st);
+    if (!(s->child_len_bits & (1u << (len & 31))))
+        return MT_NONE;
+    return mt_child_named(m, s, st, name, len);
 }
 
 /* ---- match.c --------------------------------------------------------------------- */
