@@ -45,6 +45,17 @@ uint32_t mt_child(const zb_matcher_t *m, uint32_t parent, const char *name, size
     return e ? e->vals[0] : MT_NONE;
 }
 
+/* Rebuilds the state's few_slot chains after its few list changed. */
+static void s_few_index(mt_state_t *s)
+{
+    memset(s->few_slot, 0, sizeof s->few_slot);
+    for (uint32_t i = 0; i < s->few_n; i++) {
+        uint32_t slot = mt_few_slot(s->few[i].head, s->few[i].len);
+        s->few[i].next = s->few_slot[slot];
+        s->few_slot[slot] = (uint8_t) (i + 1);
+    }
+}
+
 /* The child state of `parent` named `name`, created if needed. */
 static uint32_t s_child_make(zb_matcher_t *m, uint32_t parent, const char *name, uint32_t len)
 {
@@ -82,6 +93,7 @@ static uint32_t s_child_make(zb_matcher_t *m, uint32_t parent, const char *name,
         ps->few[ps->few_n].state = st;
         ps->few[ps->few_n].name = copy;
         ps->few_n++;
+        s_few_index(ps);
     } else {
         ps->few_n = MT_MANY_CHILDREN; /* for good: the table serves */
     }
@@ -103,6 +115,7 @@ static void s_state_unref(zb_matcher_t *m, uint32_t st)
         for (uint32_t i = 0; ps->few_n != MT_MANY_CHILDREN && i < ps->few_n; i++)
             if (ps->few[i].state == st) {
                 ps->few[i] = ps->few[--ps->few_n];
+                s_few_index(ps);
                 break;
             }
         mt_hmap_remove(&m->fields, parent, MT_TAG_FIELD, s->name, s->name_len, st);

@@ -35,6 +35,7 @@
 
 #define MT_NONE UINT32_MAX
 #define MT_FEW_CHILDREN 6
+#define MT_FEW_SLOTS 8
 #define MT_MANY_CHILDREN UINT8_MAX
 /* Deepest event nesting read (objects + arrays). */
 #define MT_MAX_DEPTH 64
@@ -295,11 +296,16 @@ typedef struct mt_state {
      * the key. few_n is MT_MANY_CHILDREN once there were more (the fields
      * table alone serves then). */
     uint8_t few_n;
+    /* The listed children by mt_few_slot() of their name: few[i - 1] for
+     * i the first of a chain linked by `next` (0 ends it), so an event's
+     * key is compared with about one name, not with each in turn. */
+    uint8_t few_slot[MT_FEW_SLOTS];
     struct mt_few {
         uint64_t head;     /* mt_name_head() of the name */
         uint32_t len;
         uint32_t state;
         const char *name;  /* the child's own name */
+        uint8_t next;
     } few[MT_FEW_CHILDREN];
     uint32_t n_hashed;     /* installed hashed alternatives (tags S N T F Z) */
     uint32_t n_eic;        /* installed MT_TAG_EIC alternatives */

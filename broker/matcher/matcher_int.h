@@ -203,6 +203,12 @@ static inline uint64_t mt_name_head(const char *name, size_t len)
     return len ? (uint64_t) p[0] << 16 | (uint64_t) p[len >> 1] << 8 | p[len - 1] : 0;
 }
 
+/* Slot of a child name (its head and length) in few_slot. */
+static inline uint32_t mt_few_slot(uint64_t head, size_t len)
+{
+    return (uint32_t) (((head ^ len) * 0x9E3779B97F4A7C15ull) >> 61); /* 3 bits: MT_FEW_SLOTS */
+}
+
 /* mt_child() for a name whose length passed the state's length filter,
  * by comparing names when the state has few children; s is state st. */
 static inline uint32_t mt_child_named(const zb_matcher_t *m, const mt_state_t *s, uint32_t st, const char *name,
@@ -211,10 +217,11 @@ static inline uint32_t mt_child_named(const zb_matcher_t *m, const mt_state_t *s
     if (s->few_n == MT_MANY_CHILDREN)
         return mt_child(m, st, name, len);
     uint64_t head = mt_name_head(name, len);
-    for (uint32_t i = 0; i < s->few_n; i++)
-        if (s->few[i].head == head && s->few[i].len == len &&
-            (len <= 8 || mt_bytes_eq(s->few[i].name + 8, name + 8, len - 8)))
-            return s->few[i].state;
+    for (uint32_t i = s->few_slot[mt_few_slot(head, len)]; i; i = s->few[i - 1].next) {
+        const struct mt_few *f = &s->few[i - 1];
+        if (f->head == head && f->len == len && (len <= 8 || mt_bytes_eq(f->name + 8, name + 8, len - 8)))
+            return f->state;
+    }
     return MT_NONE;
 }
 

@@ -626,6 +626,60 @@ static void field_names_of_every_length_are_told_apart(void **state)
     }
 }
 
+/* A state with up to MT_FEW_CHILDREN children finds them through slots
+ * chained by name (head and length), rebuilt on every add and remove:
+ * names of one length, names sharing their first 8 bytes, the empty name
+ * and a non-ASCII one, added and removed at random while at most six are
+ * live, must each lead to their own rule only, in JSON and msgpack. */
+static void few_children_added_and_removed_are_found(void **state)
+{
+    (void) state;
+    static const char *names[] = {"a", "b", "", "ab", "ba", "abcdefgh", "abcdefghi", "abcdefghj",
+                                  "abcdefghijklmnopq", "r\u00e9gion", "region", "source"};
+    enum { N = sizeof names / sizeof names[0] };
+    zb_matcher_t *m = zb_matcher_new();
+    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_error_t err;
+    zb_buf_t *mp = zb_buf_new(64);
+    bool live[N] = {false};
+    int n_live = 0;
+    uint32_t seed = 12345;
+    for (int step = 0; step < 3000; step++) {
+        seed = seed * 1103515245u + 12345u;
+        int i = (int) ((seed >> 16) % N);
+        char p[128];
+        if (live[i]) {
+            assert_int_equal(zb_matcher_remove(m, (uint64_t) i + 1), 0);
+            live[i] = false;
+            n_live--;
+        } else if (n_live < 6) {
+            int len = snprintf(p, sizeof p, "{\"o\":{\"%s\":[\"v\"]}}", names[i]);
+            assert_int_equal(zb_matcher_add(m, (uint64_t) i + 1, ZB_FORMAT_JSON, p, (size_t) len, &err), 0);
+            live[i] = true;
+            n_live++;
+        }
+        for (int e = 0; e < N; e++) {
+            char ev[128];
+            int len = snprintf(ev, sizeof ev, "{\"x\":1,\"o\":{\"y\":2,\"%s\":\"v\",\"z\":\"v\"}}", names[e]);
+            const uint64_t *ids;
+            int n = zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, (size_t) len, &ids, &err);
+            assert_int_equal(n, live[e] ? 1 : 0);
+            if (n)
+                assert_int_equal(ids[0], (uint64_t) e + 1);
+            zb_json_error_t jerr;
+            zb_buf_reset(mp);
+            assert_int_equal(zb_json_to_msgpack(ev, (size_t) len, mp, &jerr), 0);
+            n = zb_matcher_match(m, ctx, ZB_FORMAT_MSGPACK, mp->data, mp->len, &ids, &err);
+            assert_int_equal(n, live[e] ? 1 : 0);
+            if (n)
+                assert_int_equal(ids[0], (uint64_t) e + 1);
+        }
+    }
+    zb_buf_destroy(&mp);
+    zb_match_ctx_destroy(&ctx);
+    zb_matcher_destroy(&m);
+}
+
 /* The msgpack reader decodes the common forms itself (fixstr and str8
  * keys and values, fixmap, fixarray, float64, one-byte scalars): every
  * proper prefix of an event is refused, whichever form it ends in. */
@@ -1799,6 +1853,7 @@ int main(void)
         cmocka_unit_test(random_add_remove_keeps_the_index_exact),
         cmocka_unit_test(key_filter_never_hides_a_key),
         cmocka_unit_test(field_names_of_every_length_are_told_apart),
+        cmocka_unit_test(few_children_added_and_removed_are_found),
         cmocka_unit_test(msgpack_events_cut_anywhere_are_refused),
         cmocka_unit_test(many_numeric_ranges_agree_with_brute_force),
         cmocka_unit_test(many_cidr_blocks),
