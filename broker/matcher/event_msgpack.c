@@ -90,9 +90,11 @@ static int s_item(s_rd_t *rd, zb_mpk_item_t *it)
             return 0;
         }
         if (b == 0xcb && avail >= 9) {
-            uint64_t u = 0;
-            for (int i = 1; i <= 8; i++)
-                u = u << 8 | p[i];
+            uint64_t u;
+            memcpy(&u, p + 1, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            u = __builtin_bswap64(u); /* msgpack is big-endian */
+#endif
             it->type = ZB_MPK_FLOAT;
             memcpy(&it->v.f, &u, 8);
             rd->cur.p = p + 9;
