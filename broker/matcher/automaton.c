@@ -706,7 +706,7 @@ void mt_uninstall(zb_matcher_t *m, uint32_t slot)
                 s_alt_uninstall(m, c->state, cid, &leaf->alts[k]);
             if (c->absent_ok)
                 STATE(m, c->state)->n_absent--;
-            mt_state_refresh(STATE(m, c->state));
+            mt_state_refresh(m, c->state);
             uint32_t st = c->state;
             free(c->subs);
             mt_pattern_unref(m, &c->pat);
@@ -913,12 +913,12 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
         if (c->absent_ok)
             STATE(m, st)->n_absent++;
         conds[i] = cid;
-        mt_state_refresh(STATE(m, st));
+        mt_state_refresh(m, st);
         for (uint32_t k = 0; k < leaf->n_alts; k++) {
             if (s_alt_install(m, st, cid, &pat->leaves[i].alts[k]) != 0)
                 goto fail;
             COND(m, cid)->n_installed++;
-            mt_state_refresh(STATE(m, st));
+            mt_state_refresh(m, st);
         }
     }
     for (uint32_t j = 0; j < pat->n_conjs; j++) {
@@ -991,8 +991,38 @@ fail:
     return -1;
 }
 
-void mt_state_refresh(mt_state_t *s)
+/* A string excluded by every anything-but entry on strings at st: one of
+ * the first entry's values whose key leads to all of them (see
+ * s_ab_exclude() in match.c). Only worth it where exclusions are probed
+ * rather than compared (MT_AB_LINEAR). */
+static void s_ab_all_find(const zb_matcher_t *m, uint32_t st, mt_state_t *s)
 {
+    s->has_ab_all = false;
+    s->ab_all = NULL;
+    s->ab_all_len = 0;
+    if (!s->n_ab_str || s->n_abx_keys <= MT_AB_LINEAR)
+        return;
+    const mt_alt_t *a = s->ab_str[0].alt;
+    for (uint32_t i = 0; i < a->n_list && i < MT_AB_ALL_SCAN; i++) {
+        const char *bytes;
+        uint32_t len;
+        uint8_t nk[8];
+        if (s_ab_key(a, i, &bytes, &len, nk) != MT_TAG_AB_STR)
+            continue;
+        const mt_hentry_t *e = mt_hmap_find(&m->map, st, MT_TAG_AB_STR, bytes, len);
+        if (e && e->n_vals == s->n_ab_str) {
+            s->has_ab_all = true;
+            s->ab_all = bytes;
+            s->ab_all_len = len;
+            return;
+        }
+    }
+}
+
+void mt_state_refresh(zb_matcher_t *m, uint32_t st)
+{
+    mt_state_t *s = STATE(m, st);
+    s_ab_all_find(m, st, s);
     s->ops = (s->n_absent ? MT_OP_ABSENT : 0) | (s->n_hashed ? MT_OP_HASHED : 0) |
              (s->pfx.n || s->sfx.n ? MT_OP_AFFIX : 0) | (s->cidr.n ? MT_OP_CIDR : 0) |
              (s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->n_abx_eic ? MT_OP_FOLD : 0) |

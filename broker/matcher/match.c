@@ -494,8 +494,13 @@ static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
 {
     bool linear = s->n_abx_keys <= MT_AB_LINEAR;
     if (s->n_ab_str && !linear) {
-        if (s->n_abx_str)
+        if (s->has_ab_all && v->len == s->ab_all_len && mt_bytes_eq(v->s, s->ab_all, v->len)) {
+            /* what the probe of its key would find, charged alike */
+            if (s_ab_charge(ctx, s->n_ab_str))
+                ctx->ab_excluded = s->n_ab_str;
+        } else if (s->n_abx_str) {
             s_ab_exclude(ctx, st, MT_TAG_AB_STR, v->s, v->len, s->n_ab_str);
+        }
         if (s->n_abx_eic && folded)
             s_ab_exclude(ctx, st, MT_TAG_AB_EIC, folded, flen, s->n_ab_str);
         for (uint32_t i = 0; i < s->ab_pfx.n && s->ab_pfx.v[i].len <= v->len; i++)

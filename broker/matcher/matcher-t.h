@@ -56,6 +56,10 @@
  * rather than probed: a couple of comparisons cost less than a hash probe,
  * and the bound keeps the cost independent of the lists' lengths. */
 #define MT_AB_LINEAR 4
+/* Values of a state's first anything-but entry looked at for one that
+ * every entry excludes (mt_state_t.ab_all): a bound on the work each
+ * change of the state does for it. */
+#define MT_AB_ALL_SCAN 16
 /* Anything-but entries one event may visit (cancelled or fired, about a
  * nanosecond each): a value costs one visit per anything-but rule on its
  * field, so a huge array against a huge number of such rules is refused
@@ -342,6 +346,14 @@ typedef struct mt_state {
     uint8_t *key_cnt;
     uint32_t ops;          /* MT_OP_* of the matchers here (mt_state_refresh()) */
     bool wants_value;      /* any condition or value matcher here */
+    /* A string every entry of ab_str excludes (the common `"anything-but":
+     * "X"` of many rules on one field), when the first entry's first
+     * MT_AB_ALL_SCAN values hold one: a value equal to it cancels them
+     * all with one comparison instead of a probe. Points into that
+     * entry's pattern; kept by mt_state_refresh(). */
+    bool has_ab_all;
+    const char *ab_all;
+    uint32_t ab_all_len;
 } mt_state_t;
 
 /* What a state holds, as one word the per-value code tests bit by bit

@@ -241,8 +241,9 @@ void mt_ctx_set_index(zb_match_ctx_t *ctx, uint32_t index);
 void mt_ctx_pop_array(zb_match_ctx_t *ctx);
 /* A leaf value at `state` (whose state is in use). */
 void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t state, const mt_value_t *v);
-/* Recomputes state->wants_value after its matchers changed. */
-void mt_state_refresh(mt_state_t *s);
+/* Recomputes state st's ops, wants_value and ab_all after its matchers
+ * changed. */
+void mt_state_refresh(zb_matcher_t *m, uint32_t st);
 int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids);
 /* Scratch buffers of at least n bytes (NULL when memory runs out). */
 char *mt_ctx_text(zb_match_ctx_t *ctx, size_t n);
