@@ -175,8 +175,16 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
             }
             continue;
         }
-        rd->cur.p = p;
-        if (s_value(rd, child) != 0)
+        int rc;
+        if (p < end && (*p & 0xf0) == 0x80 && mt_state_has_children(rd->m, child)) {
+            /* an object some rule looks into (detail): no general read */
+            rd->cur.p = p + 1;
+            rc = s_map(rd, child, *p & 0x0f);
+        } else {
+            rd->cur.p = p;
+            rc = s_value(rd, child);
+        }
+        if (rc != 0)
             return -1;
         p = rd->cur.p;
     }
