@@ -178,6 +178,17 @@ static inline bool mt_state_wants_value(const zb_matcher_t *m, uint32_t st)
     return MT_AT(m->states, mt_state_t, st)->wants_value;
 }
 
+/* Whether a string value at st can do anything: false for a state that
+ * holds only exact values (detail.currency against "USD") when the value
+ * falls in no bucket of its key filter, so that it costs no call. */
+static inline bool mt_string_may_hit(const zb_matcher_t *m, uint32_t st, const char *v, size_t len)
+{
+    const mt_state_t *s = MT_AT(m->states, mt_state_t, st);
+    if (s->ops != MT_OP_HASHED)
+        return s->wants_value;
+    return mt_state_may_hold(s, mt_key_bucket_of(MT_TAG_STR, v, len));
+}
+
 static inline bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
 {
     return MT_AT(m->states, mt_state_t, st)->n_children > 0;
