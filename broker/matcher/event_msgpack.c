@@ -108,7 +108,7 @@ static int s_value(s_rd_t *rd, uint32_t st);
 
 /* A key in another form than fixstr (str8, longer strings); kept out of
  * the map loop so that its cursor and key stay in registers. */
-static __attribute__((noinline)) int s_key_slow(s_rd_t *rd, const uint8_t **p, const char **k, uint32_t *klen)
+static MT_NOINLINE int s_key_slow(s_rd_t *rd, const uint8_t **p, const char **k, uint32_t *klen)
 {
     rd->cur.p = *p;
     if (zb_mpk_read_str(&rd->cur, k, klen) != 0)

@@ -250,8 +250,11 @@ static inline void s_lookup(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const
         s_lookup_probe(ctx, st, tag, s, len);
 }
 
-static void s_affixes(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *pfx, const mt_lenset_t *sfx,
-                      uint8_t ptag, uint8_t stag, const char *s, size_t len)
+/* Inline: a call per string value at every state with prefixes or
+ * suffixes cost more than its filtered probes. */
+static MT_ALWAYS_INLINE void s_affixes(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *pfx,
+                                        const mt_lenset_t *sfx, uint8_t ptag, uint8_t stag, const char *s,
+                                        size_t len)
 {
     for (uint32_t i = 0; i < pfx->n && pfx->v[i].len <= len; i++)
         s_lookup(ctx, st, ptag, s, pfx->v[i].len);

@@ -11,6 +11,17 @@
 
 #include "json.h"
 
+/* For the few places where the compiler's choice costs the hot path: a
+ * helper called twice that must not pay a call per value, or a rare path
+ * kept out of line so that its loop's variables stay in registers. */
+#if defined(__GNUC__)
+#define MT_ALWAYS_INLINE inline __attribute__((always_inline))
+#define MT_NOINLINE __attribute__((noinline))
+#else
+#define MT_ALWAYS_INLINE inline
+#define MT_NOINLINE
+#endif
+
 /* ---- errors (pattern_parse.c) --------------------------------------------- */
 /* Fills *err (may be NULL) with "Event pattern is not valid. Reason: <reason>"
  * and the path. Always returns -1. */
