@@ -169,10 +169,8 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
         if (hdr) {
             const char *v = (const char *) p + hdr;
             p += hdr + n;
-            if (mt_string_may_hit(rd->m, child, v, n)) {
-                mt_value_t val = {.type = MT_V_STR, .s = v, .len = n};
-                mt_ctx_value(rd->ctx, child, &val);
-            }
+            if (mt_string_may_hit(rd->m, child, v, n))
+                mt_ctx_string(rd->ctx, child, v, n);
             continue;
         }
         int rc;

@@ -564,46 +564,77 @@ static bool s_fold_needed(const mt_state_t *s, const mt_value_t *v)
     return false;
 }
 
-void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
+/* What every value does first: false when the event is refused already
+ * (then it spends nothing more on it). */
+static inline bool s_value_begin(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s)
 {
-    const zb_matcher_t *m = ctx->m;
-    const mt_state_t *s = STATE(m, st);
     if (ctx->too_complex)
-        return; /* refused already: spend nothing more on it */
+        return false;
     ctx->value_seq++;
     ctx->ab_excluded = 0;
     ctx->cur_mem_off = MT_NONE;
-    uint32_t ops = s->ops;
-    if (ops & MT_OP_ABSENT)
+    if (s->ops & MT_OP_ABSENT)
         s_record(ctx, &ctx->state_head[st], &ctx->state_stamp[st]);
+    return true;
+}
+
+/* The listed matchers (wildcards without an index, exists). */
+static void s_slow(zb_match_ctx_t *ctx, const mt_state_t *s, const mt_value_t *v)
+{
+    for (uint32_t i = 0; i < s->n_slow; i++)
+        if (s_slow_hit(ctx, s->slow[i].alt, v))
+            s_emit(ctx, s->slow[i].cond);
+}
+
+void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len)
+{
+    const mt_state_t *s = STATE(ctx->m, st);
+    if (!s_value_begin(ctx, st, s))
+        return;
+    const mt_value_t val = {.type = MT_V_STR, .s = str, .len = len}, *v = &val;
+    uint32_t ops = s->ops;
     const char *folded = NULL;
     size_t flen = 0;
+    if (ops & MT_OP_HASHED)
+        s_lookup(ctx, st, MT_TAG_STR, str, len);
+    if (ops & MT_OP_AFFIX)
+        s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, str, len);
+    if (ops & MT_OP_CIDR)
+        s_cidr(ctx, st, &s->cidr, str, len);
+    if ((ops & MT_OP_FOLD) && s_fold_needed(s, v)) {
+        char *f = s_fold_buf(ctx, 2 * len + 4);
+        if (!f) {
+            ctx->oom = true;
+            return;
+        }
+        flen = mt_fold_utf8(str, len, f);
+        folded = f;
+        if (s->n_eic)
+            s_lookup(ctx, st, MT_TAG_EIC, folded, flen);
+        if (s->pfx_eic.n || s->sfx_eic.n)
+            s_affixes(ctx, st, &s->pfx_eic, &s->sfx_eic, MT_TAG_PREFIX_EIC, MT_TAG_SUFFIX_EIC, folded, flen);
+    }
+    if (ops & MT_OP_AB)
+        s_ab_string(ctx, st, s, v, folded, flen);
+    if (ops & MT_OP_WC)
+        s_wildcards(ctx, st, s, v);
+    if (ops & MT_OP_SLOW)
+        s_slow(ctx, s, v);
+}
+
+void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
+{
+    if (v->type == MT_V_STR) {
+        mt_ctx_string(ctx, st, v->s, v->len);
+        return;
+    }
+    const mt_state_t *s = STATE(ctx->m, st);
+    if (!s_value_begin(ctx, st, s))
+        return;
+    uint32_t ops = s->ops;
     switch (v->type) {
     case MT_V_STR:
-        if (ops & MT_OP_HASHED)
-            s_lookup(ctx, st, MT_TAG_STR, v->s, v->len);
-        if (ops & MT_OP_AFFIX)
-            s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, v->s, v->len);
-        if (ops & MT_OP_CIDR)
-            s_cidr(ctx, st, &s->cidr, v->s, v->len);
-        if ((ops & MT_OP_FOLD) && s_fold_needed(s, v)) {
-            char *f = s_fold_buf(ctx, 2 * v->len + 4);
-            if (!f) {
-                ctx->oom = true;
-                return;
-            }
-            flen = mt_fold_utf8(v->s, v->len, f);
-            folded = f;
-            if (s->n_eic)
-                s_lookup(ctx, st, MT_TAG_EIC, folded, flen);
-            if (s->pfx_eic.n || s->sfx_eic.n)
-                s_affixes(ctx, st, &s->pfx_eic, &s->sfx_eic, MT_TAG_PREFIX_EIC, MT_TAG_SUFFIX_EIC, folded, flen);
-        }
-        if (ops & MT_OP_AB)
-            s_ab_string(ctx, st, s, v, folded, flen);
-        if (ops & MT_OP_WC)
-            s_wildcards(ctx, st, s, v);
-        break;
+        break; /* above */
     case MT_V_NUM:
         if (ops & MT_OP_HASHED) {
             uint8_t key[8];
@@ -637,11 +668,8 @@ void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
         s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, false, v, NULL, 0);
         break;
     }
-    if (!(ops & MT_OP_SLOW))
-        return;
-    for (uint32_t i = 0; i < s->n_slow; i++)
-        if (s_slow_hit(ctx, s->slow[i].alt, v))
-            s_emit(ctx, s->slow[i].cond);
+    if (ops & MT_OP_SLOW)
+        s_slow(ctx, s, v);
 }
 
 /* Two positions are compatible unless they take different elements of one

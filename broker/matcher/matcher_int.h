@@ -263,6 +263,8 @@ void mt_ctx_set_index(zb_match_ctx_t *ctx, uint32_t index);
 void mt_ctx_pop_array(zb_match_ctx_t *ctx);
 /* A leaf value at `state` (whose state is in use). */
 void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t state, const mt_value_t *v);
+/* The same for a string value, the common case, without building one. */
+void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t state, const char *s, size_t len);
 /* Recomputes state st's ops, wants_value and ab_all after its matchers
  * changed. */
 void mt_state_refresh(zb_matcher_t *m, uint32_t st);
