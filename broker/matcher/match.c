@@ -477,11 +477,13 @@ static void s_wildcards(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
                     s_wc_candidates(ctx, st, MT_TAG_WC_GRAM, v->s + i + k, MT_GRAM, v);
         }
 #endif
-        for (; i + MT_GRAM <= v->len; i += step) {
+        /* by pointer: an index compared with len - MT_GRAM each time cost
+         * as much as the window's filter test */
+        for (const char *q = v->s + i, *last = v->s + v->len - MT_GRAM; q <= last; q += step) {
             uint32_t w;
-            memcpy(&w, v->s + i, MT_GRAM);
+            memcpy(&w, q, MT_GRAM);
             if (cnt[mt_gram_bucket(w)])
-                s_wc_candidates(ctx, st, MT_TAG_WC_GRAM, v->s + i, MT_GRAM, v);
+                s_wc_candidates(ctx, st, MT_TAG_WC_GRAM, q, MT_GRAM, v);
         }
     }
     for (uint32_t i = 0; i < s->wc_pfx.n && s->wc_pfx.v[i].len <= v->len; i++)
