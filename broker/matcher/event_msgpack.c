@@ -173,6 +173,10 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
                 mt_ctx_string(rd->ctx, child, v, n);
             continue;
         }
+        if (p < end && *p == 0x90 && rd->depth < MT_MAX_DEPTH) {
+            p++; /* an empty array ("resources": []): absent, as s_value() finds */
+            continue;
+        }
         int rc;
         if (p < end && (*p & 0xf0) == 0x80 && mt_state_has_children(rd->m, child)) {
             /* an object some rule looks into (detail): no general read */
