@@ -55,11 +55,12 @@ static int s_skip(s_rd_t *rd)
  * other form or a truncated one. */
 static inline size_t s_str_head(const uint8_t *p, size_t avail, size_t *n)
 {
-    if (avail && (*p & 0xe0) == 0xa0 && avail - 1 >= (size_t) (*p & 0x1f)) {
-        *n = *p & 0x1f;
+    uint32_t b = avail ? *p : 0;
+    if ((b & 0xe0) == 0xa0 && (b & 0x1f) < avail) {
+        *n = b & 0x1f;
         return 1;
     }
-    if (avail >= 2 && *p == 0xd9 && avail - 2 >= p[1]) {
+    if (b == 0xd9 && avail >= 2 && avail - 2 >= p[1]) {
         *n = p[1];
         return 2;
     }
@@ -128,11 +129,12 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
     const mt_state_t *s = MT_AT(rd->m->states, mt_state_t, st);
     const uint32_t len_bits = s->n_children > 0 ? s->child_len_bits : 0;
     const uint8_t *p = rd->cur.p, *const end = rd->cur.end;
-    for (uint32_t i = 0; i < count; i++) {
+    for (; count > 0; count--) {
         const char *k;
         uint32_t klen;
-        if (p < end && (*p & 0xe0) == 0xa0 && (size_t) (end - p) - 1 >= (size_t) (*p & 0x1f)) {
-            klen = *p & 0x1f;
+        uint32_t b = p < end ? *p : 0;
+        if ((b & 0xe0) == 0xa0 && (b & 0x1f) < (size_t) (end - p)) {
+            klen = b & 0x1f;
             k = (const char *) p + 1;
             p += 1 + klen;
         } else {
