@@ -526,7 +526,9 @@ static int s_value(s_rd_t *rd, uint32_t st)
         v.type = MT_V_STR;
         if (s_string(rd, wants, &v.s, &v.len) != 0)
             return -1;
-        break;
+        if (wants)
+            mt_ctx_string(rd->ctx, st, v.s, v.len);
+        return 0;
     case 't':
         v.type = MT_V_TRUE;
         if (s_literal(rd, "true", 4) != 0)
