@@ -518,17 +518,27 @@ static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
     s_ab_fire(ctx, s->ab_num, s->n_ab_num, false, false, v, NULL, 0);
 }
 
+/* Whole loads only: the tail is the last 8 (or 4) bytes again, read
+ * overlapping, not a byte loop. */
 static bool s_is_ascii(const char *s, size_t len)
 {
-    uint64_t acc = 0;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
+    uint64_t acc = 0, w;
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 < len; i += 8) {
+            memcpy(&w, s + i, 8);
+            acc |= w;
+        }
+        memcpy(&w, s + len - 8, 8);
         acc |= w;
+    } else if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        acc = a | b;
+    } else {
+        for (size_t i = 0; i < len; i++)
+            acc |= (uint8_t) s[i];
     }
-    for (; i < len; i++)
-        acc |= (uint8_t) s[i];
     return (acc & 0x8080808080808080ull) == 0;
 }
 

@@ -117,6 +117,24 @@ static void equals_ignore_case_unicode(void **state)
     assert_int_equal(s_match("{\"a\":[{\"equals-ignore-case\":\"\"}]}", "{\"a\":\"\"}"), 1);
     assert_int_equal(s_match("{\"a\":[{\"equals-ignore-case\":\"\"}]}", "{\"a\":\"x\"}"), 0);
     assert_int_equal(s_match("{\"a\":[{\"equals-ignore-case\":\"5\"}]}", "{\"a\":5}"), 0);
+    /* A value is folded unless it is ASCII and no folded key can hold it:
+     * one non-ASCII character anywhere in a value of any length (here one
+     * that folding lengthens, so the unfolded value has another length
+     * than the key) must be seen. */
+    for (int len = 0; len <= 20; len++) {
+        for (int at = 0; at <= len; at++) {
+            char p[128], ev[128];
+            int n = snprintf(p, sizeof p, "{\"a\":[{\"equals-ignore-case\":\"");
+            int e = snprintf(ev, sizeof ev, "{\"a\":\"");
+            for (int i = 0; i <= len; i++) {
+                n += snprintf(p + n, sizeof p - (size_t) n, "%s", i == at ? "\u2c65" : "B");
+                e += snprintf(ev + e, sizeof ev - (size_t) e, "%s", i == at ? "\u023a" : "b");
+            }
+            snprintf(p + n, sizeof p - (size_t) n, "\"}]}");
+            snprintf(ev + e, sizeof ev - (size_t) e, "\"}");
+            assert_int_equal(s_match(p, ev), 1);
+        }
+    }
 }
 
 /* ---- wildcard ------------------------------------------------------------------ */
