@@ -559,19 +559,19 @@ static bool s_folded_may_hold(const mt_state_t *s, uint8_t tag, const char *v, s
 /* Whether any case-folded probe of string v at state s could hit; when
  * not, the value need not be folded at all. Decided for ASCII values
  * only (folding may change the length of others). */
-static bool s_fold_needed(const mt_state_t *s, const mt_value_t *v)
+static bool s_fold_needed(const mt_state_t *s, const char *v, size_t len)
 {
-    if (!s_is_ascii(v->s, v->len))
+    if (!s_is_ascii(v, len))
         return true;
-    if (s->n_eic && s_folded_may_hold(s, MT_TAG_EIC, v->s, 0, v->len))
+    if (s->n_eic && s_folded_may_hold(s, MT_TAG_EIC, v, 0, len))
         return true;
-    if (s->n_abx_eic && s_folded_may_hold(s, MT_TAG_AB_EIC, v->s, 0, v->len))
+    if (s->n_abx_eic && s_folded_may_hold(s, MT_TAG_AB_EIC, v, 0, len))
         return true;
-    for (uint32_t i = 0; i < s->pfx_eic.n && s->pfx_eic.v[i].len <= v->len; i++)
-        if (s_folded_may_hold(s, MT_TAG_PREFIX_EIC, v->s, 0, s->pfx_eic.v[i].len))
+    for (uint32_t i = 0; i < s->pfx_eic.n && s->pfx_eic.v[i].len <= len; i++)
+        if (s_folded_may_hold(s, MT_TAG_PREFIX_EIC, v, 0, s->pfx_eic.v[i].len))
             return true;
-    for (uint32_t i = 0; i < s->sfx_eic.n && s->sfx_eic.v[i].len <= v->len; i++)
-        if (s_folded_may_hold(s, MT_TAG_SUFFIX_EIC, v->s, v->len - s->sfx_eic.v[i].len, s->sfx_eic.v[i].len))
+    for (uint32_t i = 0; i < s->sfx_eic.n && s->sfx_eic.v[i].len <= len; i++)
+        if (s_folded_may_hold(s, MT_TAG_SUFFIX_EIC, v, len - s->sfx_eic.v[i].len, s->sfx_eic.v[i].len))
             return true;
     return false;
 }
@@ -603,7 +603,6 @@ void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len
     const mt_state_t *s = STATE(ctx->m, st);
     if (!s_value_begin(ctx, st, s))
         return;
-    const mt_value_t val = {.type = MT_V_STR, .s = str, .len = len}, *v = &val;
     uint32_t ops = s->ops;
     const char *folded = NULL;
     size_t flen = 0;
@@ -613,7 +612,7 @@ void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len
         s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, str, len);
     if (ops & MT_OP_CIDR)
         s_cidr(ctx, st, &s->cidr, str, len);
-    if ((ops & MT_OP_FOLD) && s_fold_needed(s, v)) {
+    if ((ops & MT_OP_FOLD) && s_fold_needed(s, str, len)) {
         char *f = s_fold_buf(ctx, 2 * len + 4);
         if (!f) {
             ctx->oom = true;
@@ -626,12 +625,17 @@ void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len
         if (s->pfx_eic.n || s->sfx_eic.n)
             s_affixes(ctx, st, &s->pfx_eic, &s->sfx_eic, MT_TAG_PREFIX_EIC, MT_TAG_SUFFIX_EIC, folded, flen);
     }
+    if (!(ops & (MT_OP_AB | MT_OP_WC | MT_OP_SLOW)))
+        return;
+    /* built only for the matchers that take a value (and not up front for
+     * every string) */
+    const mt_value_t v = {.type = MT_V_STR, .s = str, .len = len};
     if (ops & MT_OP_AB)
-        s_ab_string(ctx, st, s, v, folded, flen);
+        s_ab_string(ctx, st, s, &v, folded, flen);
     if (ops & MT_OP_WC)
-        s_wildcards(ctx, st, s, v);
+        s_wildcards(ctx, st, s, &v);
     if (ops & MT_OP_SLOW)
-        s_slow(ctx, s, v);
+        s_slow(ctx, s, &v);
 }
 
 void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t st, const mt_value_t *v)
