@@ -67,6 +67,19 @@ static inline size_t s_str_head(const uint8_t *p, size_t avail, size_t *n)
     return 0;
 }
 
+/* The big-endian float64 body at p: one load and a byte swap. */
+static inline double s_f64(const uint8_t *p)
+{
+    uint64_t u;
+    memcpy(&u, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    u = __builtin_bswap64(u);
+#endif
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
 /* Reads one item header or scalar like zb_mpk_read(): fixstr, str8,
  * fixmap, fixarray and float64 here. */
 static int s_item(s_rd_t *rd, zb_mpk_item_t *it)
@@ -91,13 +104,8 @@ static int s_item(s_rd_t *rd, zb_mpk_item_t *it)
             return 0;
         }
         if (b == 0xcb && avail >= 9) {
-            uint64_t u;
-            memcpy(&u, p + 1, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            u = __builtin_bswap64(u); /* msgpack is big-endian */
-#endif
             it->type = ZB_MPK_FLOAT;
-            memcpy(&it->v.f, &u, 8);
+            it->v.f = s_f64(p + 1);
             rd->cur.p = p + 9;
             return 0;
         }
@@ -173,6 +181,19 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
             p += hdr + n;
             if (mt_string_may_hit(rd->m, child, v, n))
                 mt_ctx_string(rd->ctx, child, v, n);
+            continue;
+        }
+        if (p < end && (*p <= 0x7f || (*p == 0xcb && end - p >= 9))) {
+            /* a number in its two common forms (fixint, float64) */
+            mt_value_t num = {.type = MT_V_NUM};
+            if (*p <= 0x7f) {
+                num.num = *p++;
+            } else {
+                num.num = s_f64(p + 1);
+                p += 9;
+            }
+            if (mt_state_wants_value(rd->m, child))
+                mt_ctx_value(rd->ctx, child, &num);
             continue;
         }
         if (p < end && *p == 0x90 && rd->depth < MT_MAX_DEPTH) {

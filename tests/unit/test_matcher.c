@@ -720,7 +720,8 @@ static void few_children_added_and_removed_are_found(void **state)
 }
 
 /* The msgpack reader decodes the common forms itself (fixstr and str8
- * keys and values, fixmap, fixarray, float64, one-byte scalars): every
+ * keys and values, fixmap, fixarray, float64 and fixint values, one-byte
+ * scalars): every
  * proper prefix of an event is refused, whichever form it ends in. */
 static void msgpack_events_cut_anywhere_are_refused(void **state)
 {
@@ -730,14 +731,14 @@ static void msgpack_events_cut_anywhere_are_refused(void **state)
     zb_matcher_error_t err;
     static const char *rules[] = {
         "{\"s\":[\"abcdefghijklmnopqrstuvwxyz0123456789abcd\"]}",
-        "{\"d\":{\"f\":[{\"numeric\":[\">\",1.5]}],\"a\":[\"x\"]}}",
+        "{\"d\":{\"f\":[{\"numeric\":[\">\",1.5]}],\"a\":[\"x\"],\"i\":[3]}}",
         "{\"n\":[{\"exists\":true}],\"b\":[true]}",
         "{\"a_field_name_of_thirty_eight_bytes_012\":[\"v\"]}",
     };
     for (int i = 0; i < 4; i++)
         assert_int_equal(zb_matcher_add(m, (uint64_t) i, ZB_FORMAT_JSON, rules[i], strlen(rules[i]), &err), 0);
     const char *ev = "{\"skip\":\"0123456789012345678901234567890123456789\",\"big\":12345678901,\"neg\":-5,"
-                     "\"s\":\"abcdefghijklmnopqrstuvwxyz0123456789abcd\",\"d\":{\"f\":2.25,\"a\":[\"y\",\"x\"]},"
+                     "\"s\":\"abcdefghijklmnopqrstuvwxyz0123456789abcd\",\"d\":{\"f\":2.25,\"i\":3,\"a\":[\"y\",\"x\"]},"
                      "\"n\":null,\"b\":true,\"e\":[],\"a_field_name_of_thirty_eight_bytes_012\":\"v\"}";
     zb_buf_t *mp = zb_buf_new(256);
     zb_json_error_t jerr;
