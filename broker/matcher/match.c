@@ -262,6 +262,19 @@ static MT_ALWAYS_INLINE void s_affixes(zb_match_ctx_t *ctx, uint32_t st, const m
         s_lookup(ctx, st, stag, s + len - sfx->v[i].len, sfx->v[i].len);
 }
 
+/* Whether a prefix or suffix probe of the string could hit at state s
+ * (mt_string_may_hit()). */
+bool mt_affix_may_hold(const mt_state_t *s, const char *v, size_t len)
+{
+    for (uint32_t i = 0; i < s->pfx.n && s->pfx.v[i].len <= len; i++)
+        if (mt_state_may_hold(s, mt_key_bucket_of(MT_TAG_PREFIX, v, s->pfx.v[i].len)))
+            return true;
+    for (uint32_t i = 0; i < s->sfx.n && s->sfx.v[i].len <= len; i++)
+        if (mt_state_may_hold(s, mt_key_bucket_of(MT_TAG_SUFFIX, v + len - s->sfx.v[i].len, s->sfx.v[i].len)))
+            return true;
+    return false;
+}
+
 /* A string that parses as an IP address is looked up once per distinct
  * mask length in use: the address masked to that length is the key. */
 static void s_cidr(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *bits, const char *s, size_t len)

@@ -189,15 +189,21 @@ static inline bool mt_state_wants_value(const zb_matcher_t *m, uint32_t st)
     return MT_AT(m->states, mt_state_t, st)->wants_value;
 }
 
+bool mt_affix_may_hold(const mt_state_t *s, const char *v, size_t len);
+
 /* Whether a string value at st can do anything: false for a state that
- * holds only exact values (detail.currency against "USD") when the value
- * falls in no bucket of its key filter, so that it costs no call. */
+ * holds only exact values, prefixes and suffixes (detail.currency against
+ * "USD", detail.customer against suffixes "-0042") when the value's probes
+ * fall in no bucket of its key filter, so that it costs no call into the
+ * per-value code. */
 static inline bool mt_string_may_hit(const zb_matcher_t *m, uint32_t st, const char *v, size_t len)
 {
     const mt_state_t *s = MT_AT(m->states, mt_state_t, st);
-    if (s->ops != MT_OP_HASHED)
-        return s->wants_value;
-    return mt_state_may_hold(s, mt_key_bucket_of(MT_TAG_STR, v, len));
+    if (s->ops & ~(uint32_t) (MT_OP_HASHED | MT_OP_AFFIX))
+        return true;
+    if ((s->ops & MT_OP_HASHED) && mt_state_may_hold(s, mt_key_bucket_of(MT_TAG_STR, v, len)))
+        return true;
+    return (s->ops & MT_OP_AFFIX) && mt_affix_may_hold(s, v, len);
 }
 
 static inline bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
