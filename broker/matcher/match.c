@@ -175,14 +175,18 @@ void mt_ctx_pop_array(zb_match_ctx_t *ctx)
  * outside every array (most) has an empty one and copies nothing. */
 static bool s_record(zb_match_ctx_t *ctx, uint32_t *head, uint32_t *stamp)
 {
-    if (ctx->n_stack && ctx->cur_mem_off == MT_NONE) {
-        if (mt_grow((void **) &ctx->pool, &ctx->cap_pool, ctx->n_pool + ctx->n_stack, sizeof *ctx->pool) != 0) {
-            ctx->oom = true;
-            return false;
+    if (ctx->cur_mem_off == MT_NONE) {
+        if (!ctx->n_stack) {
+            ctx->cur_mem_off = 0;
+        } else {
+            if (mt_grow((void **) &ctx->pool, &ctx->cap_pool, ctx->n_pool + ctx->n_stack, sizeof *ctx->pool) != 0) {
+                ctx->oom = true;
+                return false;
+            }
+            memcpy(ctx->pool + ctx->n_pool, ctx->stack, ctx->n_stack * sizeof *ctx->stack);
+            ctx->cur_mem_off = ctx->n_pool;
+            ctx->n_pool += ctx->n_stack;
         }
-        memcpy(ctx->pool + ctx->n_pool, ctx->stack, ctx->n_stack * sizeof *ctx->stack);
-        ctx->cur_mem_off = ctx->n_pool;
-        ctx->n_pool += ctx->n_stack;
     }
     if (mt_grow((void **) &ctx->occ, &ctx->cap_occ, ctx->n_occ + 1, sizeof *ctx->occ) != 0) {
         ctx->oom = true;
@@ -191,7 +195,7 @@ static bool s_record(zb_match_ctx_t *ctx, uint32_t *head, uint32_t *stamp)
     bool first = *stamp != ctx->gen;
     mt_occ_t *o = &ctx->occ[ctx->n_occ];
     o->next = first ? MT_NONE : *head;
-    o->mem_off = ctx->n_stack ? ctx->cur_mem_off : 0;
+    o->mem_off = ctx->cur_mem_off;
     o->mem_len = ctx->n_stack;
     *head = ctx->n_occ++;
     *stamp = ctx->gen;
