@@ -1545,13 +1545,13 @@ static void a_value_every_anything_but_excludes_agrees_with_the_model(void **sta
                                 : snprintf(ev, sizeof ev, "{\"detail-type\":\"%s\"}", vals[a]);
                     int want = 0;
                     bool fires[N];
-                    for (int i = 0; i < N; i++) {
-                        fires[i] = false;
-                        for (int k = 0; live[i] && k <= arr; k++) {
+                    for (int r = 0; r < N; r++) {
+                        fires[r] = false;
+                        for (int k = 0; live[r] && k <= arr; k++) {
                             const char *v = vals[k ? b : a];
-                            fires[i] |= strcmp(v, list[i][0]) != 0 && strcmp(v, list[i][1]) != 0;
+                            fires[r] |= strcmp(v, list[r][0]) != 0 && strcmp(v, list[r][1]) != 0;
                         }
-                        want += fires[i];
+                        want += fires[r];
                     }
                     zb_json_error_t jerr;
                     mp->len = 0;
