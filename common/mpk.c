@@ -36,14 +36,8 @@ static uint64_t s_be(const uint8_t *p, int n)
 #endif
         return v;
     }
-    default: {
-        uint64_t v;
-        memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        v = __builtin_bswap64(v);
-#endif
-        return v;
-    }
+    default:
+        return zb_mpk_be64(p);
     }
 }
 

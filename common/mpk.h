@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "zb_buf.h"
 
@@ -72,6 +73,18 @@ static inline void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len)
     self->start = (const uint8_t *) buf; /* a cast C++ includers need */
     self->p = self->start;
     self->end = self->start + len;
+}
+
+/* The big-endian 8-byte unsigned at p (a uint 64, int 64 or float 64
+ * body): one load and, on little-endian machines, a byte swap. */
+static inline uint64_t zb_mpk_be64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
 }
 
 /* Bytes consumed so far (for error offsets). */

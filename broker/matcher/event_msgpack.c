@@ -70,11 +70,7 @@ static inline size_t s_str_head(const uint8_t *p, size_t avail, size_t *n)
 /* The big-endian float64 body at p: one load and a byte swap. */
 static inline double s_f64(const uint8_t *p)
 {
-    uint64_t u;
-    memcpy(&u, p, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    u = __builtin_bswap64(u);
-#endif
+    uint64_t u = zb_mpk_be64(p);
     double d;
     memcpy(&d, &u, 8);
     return d;
