@@ -430,6 +430,42 @@ static void a_bus_deleted_between_two_requests_of_a_burst_is_not_used(void **sta
     assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 1);
 }
 
+/* The bus kept from a burst's last request, and the account and region
+ * lengths measured with it, do not outlive a reload: one that drops the
+ * bus leaves its name unknown, and one that brings it back with another
+ * account and region delivers them whole. */
+static void a_bus_kept_in_a_burst_is_forgotten_at_a_reload(void **state)
+{
+    zb_buf_t *r = zb_buf_new(256);
+    s_begin_entry(r, 4);
+    zb_put_cstr(r, "{\"amount\": 500}");
+    /* no flush after it: the bus stays kept */
+    broker__handle(s_b, r->data, r->len);
+    FILE *f = fopen(s_path, "w");
+    fputs("broker:\n  listen: inproc://test-broker\nbuses:\n  - name: shop\n", f);
+    fclose(f);
+    assert_int_equal(broker__reload(s_b), 0);
+    s_send(r);
+    assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 1);
+    f = fopen(s_path, "w");
+    fputs("broker:\n  listen: inproc://test-broker\n"
+          "  account: \"123456789012345678\"\n  region: \"a-long-region-name-9\"\n"
+          "buses:\n  - name: orders\n    rules:\n      - name: big\n"
+          "        event-pattern: {detail: {amount: [{numeric: ['>', 100]}]}}\n",
+          f);
+    fclose(f);
+    assert_int_equal(broker__reload(s_b), 0);
+    s_put_targets("ep");
+    s_send(r);
+    zb_buf_destroy(&r);
+    assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 0);
+    assert_int_equal(s_delivered, 1);
+    assert_int_equal(s_env.account_len, 18);
+    assert_memory_equal(s_env.account, "123456789012345678", 18);
+    assert_int_equal(s_env.region_len, 20);
+    assert_memory_equal(s_env.region, "a-long-region-name-9", 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +487,8 @@ int main(void)
             s_teardown),
         cmocka_unit_test_setup_teardown(
             a_bus_deleted_between_two_requests_of_a_burst_is_not_used, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(a_bus_kept_in_a_burst_is_forgotten_at_a_reload, s_setup,
+                                        s_teardown),
         cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
