@@ -224,3 +224,86 @@ def test_a_string_with_a_nul_is_refused_naming_the_parameter(broker, action, fie
                                        "ErrorMessage": message}]
     else:
         assert r["Error"] == {"Code": "ValidationException", "Message": message}
+
+
+def _map(*pairs):
+    """A msgpack map of (key, packed value) pairs, keys repeated as given."""
+    n = len(pairs)
+    head = bytes([0x80 | n]) if n < 16 else b"\xde" + n.to_bytes(2, "big")
+    return head + b"".join(msgpack.packb(k) + v for k, v in pairs)
+
+
+_ACTION = ("Action", msgpack.packb("PutEvents"))
+_GOOD = msgpack.packb([entry()])
+_LIMITS_20 = """\
+broker:
+  listen: {listen}
+  limits:
+    max-entries-per-request: 20
+buses:
+  - name: default
+"""
+_TOO_MANY = ("1 validation error detected: Value at 'entries' failed to satisfy constraint: "
+             "Member must have length less than or equal to 20 (max-entries-per-request)")
+
+
+# Entries is read as the request is decoded; what the reply says is still
+# what the decoded request holds: the last of a repeated key, nothing past
+# the most keys a request keeps, and no Entries for other actions.
+@pytest.mark.parametrize("body, want", [
+    (_map(_ACTION, ("Entries", _GOOD),
+          ("Entries", msgpack.packb([entry(), entry(bus="nope")]))), (1, 2)),
+    (_map(_ACTION, ("Entries", msgpack.packb([entry()] * 3)), ("Entries", msgpack.packb("x"))),
+     "Parameter Entries is not valid. Reason: Entries must be an array."),
+    (_map(_ACTION, ("Entries", msgpack.packb([entry()] * 21)), ("Entries", _GOOD)), (0, 1)),
+    (_map(_ACTION, ("Entries", _GOOD), ("Entries", msgpack.packb([entry()] * 21))), _TOO_MANY),
+    (_map(_ACTION, ("Entries", _GOOD), ("Entries", msgpack.packb([]))),
+     "1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: "
+     "Member must have length greater than or equal to 1"),
+    (_map(_ACTION, *[(f"k{i}", msgpack.packb(i)) for i in range(31)], ("Entries", _GOOD)),
+     "Parameter Entries is not valid. Reason: Entries is a required argument."),
+    (_map(("Entries", _GOOD), *[(f"k{i}", msgpack.packb(i)) for i in range(30)], _ACTION,
+          ("Entries", msgpack.packb([entry(), entry()]))), (0, 2)),
+    (_map(("Action", msgpack.packb("ListEventBuses")),
+          ("Entries", msgpack.packb([1, None, "x", [entry()]]))), "buses"),
+    (_map(("Action", msgpack.packb("ListEventBuses")),
+          ("Entries", msgpack.packb([entry()] * 21))), "buses"),
+], ids=["repeated-last-wins", "repeated-last-not-an-array", "repeated-first-too-many",
+        "repeated-last-too-many", "repeated-last-empty", "past-the-most-keys",
+        "repeated-past-the-most-keys", "other-action-odd-entries", "other-action-many-entries"])
+def test_entries_read_while_decoding_answer_as_the_decoded_request(broker_factory, body, want):
+    b = broker_factory(_LIMITS_20)
+    sock = b.client()
+    r = raw(sock, body)
+    if want == "buses":
+        assert [x["Name"] for x in r["EventBuses"]] == ["default"]
+        accepted = 0
+    elif isinstance(want, str):
+        assert r == {"Error": {"Code": "ValidationException", "Message": want}}
+        accepted = 0
+    else:
+        failed, n = want
+        assert r["FailedEntryCount"] == failed and len(r["Entries"]) == n, r
+        accepted = n
+    m = request(sock, "GetMetrics")
+    assert m["PutEventsEntriesCount"] == accepted, m
+
+
+def test_a_bus_deleted_and_created_again_within_one_burst_is_looked_up_again(broker_factory):
+    b = broker_factory(rules_with_target(f"tcp://127.0.0.1:{free_port()}"))
+    sock = b.client()
+    put = msgpack.packb({"Action": "PutEvents", "Entries": [entry(bus="orders")]})
+    burst = [put, msgpack.packb({"Action": "DeleteEventBus", "Name": "orders"}), put,
+             msgpack.packb({"Action": "CreateEventBus", "Name": "orders"}), put]
+    for body in burst:  # all sent before the first reply is read: one burst
+        sock.send(body)
+    r = [msgpack.unpackb(sock.recv(), raw=False) for _ in burst]
+    assert r[0]["FailedEntryCount"] == 0
+    assert r[1] == {}
+    assert r[2]["Entries"] == [{"ErrorCode": "ResourceNotFoundException",
+                                "ErrorMessage": "Event bus orders does not exist."}]
+    assert "EventBusArn" in r[3]
+    assert r[4]["FailedEntryCount"] == 0
+    m = request(sock, "GetMetrics")
+    orders = [x for x in m["Buses"] if x["Name"] == "orders"]
+    assert orders[0]["PutEventsEntriesCount"] == 1, m
