@@ -677,6 +677,19 @@ static void s_print(const char *label, const result_t *r, double rate)
                r->lost);
 }
 
+/* Runs r as fast as its window allows, then paced at `rate` for `paced`
+ * events, printing both under label. */
+static void s_measure(run_t r, const char *label, double rate, uint64_t paced, result_t *thr,
+                      result_t *lat)
+{
+    *thr = s_best(&r);
+    s_print(label, thr, 0);
+    r.rate = rate;
+    r.events = paced;
+    *lat = s_best(&r);
+    s_print(label, lat, rate);
+}
+
 int main(int argc, char **argv)
 {
     const char *zbridged = NULL;
@@ -769,6 +782,7 @@ int main(int argc, char **argv)
            "%.0f events/s for %.1f s; best of %d runs; %d rules; loopback TCP\n",
            events, PAYLOAD, rate, seconds, s_runs, nrules);
     result_t zt[2][2], zl[2][2], rt[2], rl[2], nt[2], nl[2];
+    bool ran[2][2] = { { false } };
     memset(nt, 0, sizeof nt);
     memset(nl, 0, sizeof nl);
     static const int subs_of[2] = { 1, 4 };
@@ -779,20 +793,10 @@ int main(int argc, char **argv)
         printf("\n%d subscriber%s\n", subs_of[s], subs_of[s] > 1 ? "s" : "");
         if (!zbridge_only) { /* the references */
             run_t r = { SYS_RELAY, subs_of[s], 1, events, 0, rin, rout };
-            rt[s] = s_best(&r);
-            s_print("relay (ceiling)", &rt[s], 0);
-            r.rate = rate;
-            r.events = paced;
-            rl[s] = s_best(&r);
-            s_print("relay (ceiling)", &rl[s], rate);
+            s_measure(r, "relay (ceiling)", rate, paced, &rt[s], &rl[s]);
             if (npid > 0) {
                 run_t n = { SYS_NATS, subs_of[s], 1, events, 0, nurl, nurl };
-                nt[s] = s_best(&n);
-                s_print("nats-server", &nt[s], 0);
-                n.rate = rate;
-                n.events = paced;
-                nl[s] = s_best(&n);
-                s_print("nats-server", &nl[s], rate);
+                s_measure(n, "nats-server", rate, paced, &nt[s], &nl[s]);
             }
         }
         for (int bi = 0; bi < 2; bi++) {
@@ -802,21 +806,17 @@ int main(int argc, char **argv)
             snprintf(label, sizeof label, "zbridge, %d entr%s/request", batch_of[bi],
                      batch_of[bi] > 1 ? "ies" : "y");
             run_t z = { SYS_ZBRIDGE, subs_of[s], batch_of[bi], events, 0, zin, zout };
-            zt[s][bi] = s_best(&z);
-            s_print(label, &zt[s][bi], 0);
-            z.rate = rate;
-            z.events = paced;
-            zl[s][bi] = s_best(&z);
-            s_print(label, &zl[s][bi], rate);
+            s_measure(z, label, rate, paced, &zt[s][bi], &zl[s][bi]);
+            ran[s][bi] = true;
         }
     }
-    if (only_subs || only_batch)
-        zbridge_only = true; /* a ratio needs every configuration it names */
     if (!zbridge_only)
         printf("\nzbridge as ratios (throughput: zbridge/x, higher is better; p99: zbridge/x, "
                "lower is better)\n");
     for (int s = 0; s < 2 && !zbridge_only; s++)
         for (int bi = 0; bi < 2; bi++) {
+            if (!ran[s][bi])
+                continue;
             printf("  %d sub, %2d/request: throughput %.2fx relay", subs_of[s], batch_of[bi],
                    zt[s][bi].eps / (rt[s].eps > 0 ? rt[s].eps : 1));
             if (npid > 0)
