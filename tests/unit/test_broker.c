@@ -127,11 +127,10 @@ static void s_put_targets(const char *endpoint)
 /* Writes a PutEvents request of one entry with `nfields` fields: Source
  * shop, DetailType Big, EventBusName orders, then the key Detail, whose
  * value (and any further fields) the caller appends. */
-static void s_begin_entry(zb_buf_t *r, uint32_t nfields)
+/* An entry map of nfields fields: Source, DetailType and EventBusName
+ * "orders" written, the key "Detail" last, its value left to the caller. */
+static void s_entry_head(zb_buf_t *r, uint32_t nfields)
 {
-    zb_request_begin(r, ZB_ACTION_PUT_EVENTS, 1, NULL, 0);
-    zb_put_cstr(r, "Entries");
-    zb_mpk_put_array(r, 1);
     zb_mpk_put_map(r, nfields);
     zb_put_cstr(r, "Source");
     zb_put_cstr(r, "shop");
@@ -140,6 +139,14 @@ static void s_begin_entry(zb_buf_t *r, uint32_t nfields)
     zb_put_cstr(r, "EventBusName");
     zb_put_cstr(r, "orders");
     zb_put_cstr(r, "Detail");
+}
+
+static void s_begin_entry(zb_buf_t *r, uint32_t nfields)
+{
+    zb_request_begin(r, ZB_ACTION_PUT_EVENTS, 1, NULL, 0);
+    zb_put_cstr(r, "Entries");
+    zb_mpk_put_array(r, 1);
+    s_entry_head(r, nfields);
 }
 
 static void s_put_event(int amount)
@@ -369,14 +376,7 @@ static void put_events_counts_failed_entries_past_one_byte_before_their_results(
                 zb_mpk_put_uint(r, i);
                 continue;
             }
-            zb_mpk_put_map(r, 4);
-            zb_put_cstr(r, "Source");
-            zb_put_cstr(r, "shop");
-            zb_put_cstr(r, "DetailType");
-            zb_put_cstr(r, "Big");
-            zb_put_cstr(r, "EventBusName");
-            zb_put_cstr(r, "orders");
-            zb_put_cstr(r, "Detail");
+            s_entry_head(r, 4);
             zb_put_cstr(r, "{\"amount\": 1}");
         }
         s_send(r);
