@@ -971,6 +971,8 @@ zb_config_t *config__load(const char *path, zb_buf_t *errors)
         cfg->account = strdup("000000000000");
     if (!cfg->region)
         cfg->region = strdup("local");
+    cfg->account_len = cfg->account ? strlen(cfg->account) : 0;
+    cfg->region_len = cfg->region ? strlen(cfg->region) : 0;
     if (!cfg->state_file) {
         cfg->state_file = malloc(strlen(path) + 7);
         if (cfg->state_file)

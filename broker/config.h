@@ -73,6 +73,7 @@ typedef struct zb_config {
     char *listen;
     char *account;
     char *region;
+    size_t account_len, region_len; /* strlen of each, for every envelope */
     char *state_file;      /* API changes; default "<path>.state" */
     bool watch;            /* reload when the file changes */
     int64_t linger_ms;     /* how long shutdown waits to flush PUB queues */

@@ -355,8 +355,6 @@ struct ingest_batch {
      * ingest__forget (the registry or the config may change): */
     zb_bus_t *bus;        /* the bus the last entry named, or NULL */
     uint32_t bus_len;     /* strlen of its name */
-    uint64_t bus_w[2];    /* its first 16 bytes, zero after the name */
-    size_t account_len, region_len; /* of b->cfg's, measured with bus */
 };
 
 /* Levels left for an entry (Entries is one) and for its values (the entry
@@ -724,38 +722,6 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
     }
 }
 
-/* n bytes of 0xff, then zeros: the mask that keeps the first n (0..16)
- * bytes of 16, in memory order, from keep + 16 - n and keep + 24 - n. */
-static const uint8_t s_keep[32] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-/* Keeps bus, found under name[0..len), for the entries that follow. */
-static void s_keep_bus(ingest_batch_t *bt, zb_bus_t *bus, const char *name, uint32_t len)
-{
-    bt->bus = bus;
-    bt->bus_len = len;
-    bt->bus_w[0] = bt->bus_w[1] = 0;
-    if (len <= 16)
-        memcpy(bt->bus_w, name, len);
-}
-
-/* Whether name[0..len) names the bus kept, compared as registry__bus
- * compares names. When `readable`, 16 bytes may be loaded from name: a
- * name of up to 16 bytes is then two loads and two masks, not a call. */
-static inline bool s_same_bus(const ingest_batch_t *bt, const char *name, uint32_t len,
-                              bool readable)
-{
-    if (len != bt->bus_len)
-        return false;
-    if (len > 16 || !readable)
-        return memcmp(bt->bus->name, name, len) == 0;
-    uint64_t w[2], m[2];
-    memcpy(w, name, 16);
-    memcpy(&m[0], s_keep + 16 - len, 8);
-    memcpy(&m[1], s_keep + 24 - len, 8);
-    return ((w[0] & m[0]) ^ bt->bus_w[0]) == 0 && ((w[1] & m[1]) ^ bt->bus_w[1]) == 0;
-}
-
 int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
                   zb_proto_error_t *err)
 {
@@ -772,26 +738,19 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
     int rc = s_entry_str(b->batch, e, F_BUS, false, &busname, &bus_len, err);
     if (rc == -1)
         return -1;
-    /* 16 bytes readable from the name for s_same_bus: the default's are
-     * its array's, a name in the request has its buffer after it. */
-    static const char s_default[16] = "default";
-    bool readable = true;
     if (rc == 1 || bus_len == 0) {
-        busname = s_default;
+        busname = "default";
         bus_len = 7;
     }
-    else {
-        if (bus_len > 4 && memcmp(busname, "arn:", 4) == 0)
-            handle__strip_arn(&busname, &bus_len);
-        readable = (size_t) (b->batch->end - (const uint8_t *) busname) >= 16;
-    }
-    /* Entries, and the requests of a burst, mostly name one bus. */
+    else if (bus_len > 4 && memcmp(busname, "arn:", 4) == 0)
+        handle__strip_arn(&busname, &bus_len);
+    /* Entries, and the requests of a burst, mostly name one bus: its name
+     * compared as registry__bus compares it. */
     zb_bus_t *bus = b->batch->bus;
-    if (!bus || !s_same_bus(b->batch, busname, bus_len, readable)) {
+    if (!bus || bus_len != b->batch->bus_len || memcmp(bus->name, busname, bus_len) != 0) {
         bus = registry__bus(b->reg, busname, bus_len);
-        s_keep_bus(b->batch, bus, busname, bus_len);
-        b->batch->account_len = strlen(b->cfg->account);
-        b->batch->region_len = strlen(b->cfg->region);
+        b->batch->bus = bus;
+        b->batch->bus_len = bus_len;
     }
     if (!bus)
         return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Event bus %.*s does not exist.",
@@ -820,10 +779,10 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
         .source = source,
         .source_len = source_len,
         .account = b->cfg->account,
-        .account_len = b->batch->account_len,
+        .account_len = b->cfg->account_len,
         .time = time_text,
         .region = b->cfg->region,
-        .region_len = b->batch->region_len,
+        .region_len = b->cfg->region_len,
         .resources = res,
         .resources_len = res_len,
     };
