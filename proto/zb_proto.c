@@ -263,22 +263,15 @@ int zb_request_decode_with(zb_request_t *req, const void *body, size_t len,
         req->request_id = rid->val;
         req->request_id_len = rid->val_len;
     }
-    /* Action as zb_map_get_str reads it: nil counts as absent. A fixstr,
-     * as action names are, is its header byte and its bytes. */
+    /* Action as zb_map_get_str reads it: nil counts as absent. */
     const zb_field_t *act = slots.action;
     if (!act || act->val[0] == 0xc0)
         return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Action is a required field.");
-    if ((act->val[0] & 0xe0) == 0xa0) {
-        req->action_name = (const char *) act->val + 1;
-        req->action_name_len = act->val[0] & 0x1f;
-    }
-    else {
-        zb_mpk_init(&c, act->val, act->val_len);
-        if (zb_mpk_read_str(&c, &req->action_name, &req->action_name_len) == -1) {
-            req->action_name = NULL; /* as zb_map_get_str leaves them */
-            req->action_name_len = 0;
-            return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Action is a required field.");
-        }
+    zb_mpk_init(&c, act->val, act->val_len);
+    if (zb_mpk_read_str(&c, &req->action_name, &req->action_name_len) == -1) {
+        req->action_name = NULL; /* as zb_map_get_str leaves them */
+        req->action_name_len = 0;
+        return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Action is a required field.");
     }
     req->action = zb_action_from_name(req->action_name, req->action_name_len);
     if (req->action == ZB_ACTION_UNKNOWN) {
