@@ -102,6 +102,10 @@ typedef struct zb_registry {
     zb_bus_t **buses;
     size_t nbuses;
     size_t cap_buses;
+    /* Changes whenever a bus is added or removed, and differs between any
+     * two registries: a bus pointer kept with the generation it was looked
+     * up in is still valid while the registry's generation is the same. */
+    uint64_t generation;
 } zb_registry_t;
 
 /* ---- the broker -------------------------------------------------------------------- */

@@ -34,9 +34,16 @@ static bool s_eq(const char *a, const char *b, size_t blen)
 
 /* ==== registry =================================================================== */
 
+/* Generations are drawn from one counter, so that a registry created
+ * where a destroyed one was never shows an old generation. */
+static uint64_t s_generation;
+
 zb_registry_t *registry__new(void)
 {
-    return calloc(1, sizeof(zb_registry_t));
+    zb_registry_t *reg = calloc(1, sizeof(zb_registry_t));
+    if (reg)
+        reg->generation = ++s_generation;
+    return reg;
 }
 
 static void s_bus_destroy(zb_broker_t *b, zb_bus_t **bp)
@@ -96,6 +103,7 @@ int registry__add_bus(zb_registry_t *reg, const char *name, const char *descript
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
     }
     reg->buses[reg->nbuses++] = bus;
+    reg->generation = ++s_generation;
     if (out)
         *out = bus;
     return 0;
@@ -110,6 +118,7 @@ void registry__remove_bus(zb_broker_t *b, zb_registry_t *reg, zb_bus_t *bus)
             reg->nbuses--;
             break;
         }
+    reg->generation = ++s_generation;
     s_bus_destroy(b, &bus);
 }
 

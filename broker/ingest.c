@@ -351,10 +351,11 @@ struct ingest_batch {
     uint32_t n;
     uint32_t cap;
     entry_slot_t *slots;
-    /* Kept from one entry, and one request, to the next until
-     * ingest__forget (the registry or the config may change): */
+    /* Kept from one entry, and one request, to the next while the
+     * registry's generation stays the same (bus.h): */
     zb_bus_t *bus;        /* the bus the last entry named, or NULL */
     uint32_t bus_len;     /* strlen of its name */
+    uint64_t generation;  /* the registry's when it was looked up */
 };
 
 /* Levels left for an entry (Entries is one) and for its values (the entry
@@ -475,12 +476,6 @@ int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len)
      * address must not find these entries read for it. */
     b->batch->val = NULL;
     return 0;
-}
-
-void ingest__forget(zb_broker_t *b)
-{
-    if (b->batch)
-        b->batch->bus = NULL;
 }
 
 void ingest__cleanup(zb_broker_t *b)
@@ -746,11 +741,14 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
         handle__strip_arn(&busname, &bus_len);
     /* Entries, and the requests of a burst, mostly name one bus: its name
      * compared as registry__bus compares it. */
-    zb_bus_t *bus = b->batch->bus;
-    if (!bus || bus_len != b->batch->bus_len || memcmp(bus->name, busname, bus_len) != 0) {
+    ingest_batch_t *bt = b->batch;
+    zb_bus_t *bus = bt->bus;
+    if (!bus || bt->generation != b->reg->generation || bus_len != bt->bus_len
+        || memcmp(bus->name, busname, bus_len) != 0) {
         bus = registry__bus(b->reg, busname, bus_len);
-        b->batch->bus = bus;
-        b->batch->bus_len = bus_len;
+        bt->bus = bus;
+        bt->bus_len = bus_len;
+        bt->generation = b->reg->generation;
     }
     if (!bus)
         return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Event bus %.*s does not exist.",

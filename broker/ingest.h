@@ -42,12 +42,6 @@ int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len);
 int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
                   zb_proto_error_t *err);
 
-/* Forgets the bus kept from the last entry, which a later request may
- * reuse without a lookup. Call before anything that may drop a bus or
- * swap the registry or the config: broker__flush does, and every such
- * change flushes first (outbox.h). */
-void ingest__forget(zb_broker_t *b);
-
 /* Frees b->batch. */
 void ingest__cleanup(zb_broker_t *b);
 

@@ -238,10 +238,6 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
 void broker__flush(zb_broker_t *b)
 {
     outbox__flush(b->outbox, b);
-    /* Every change to the registry or the config flushes first, as the
-     * outbox requires: here, too, the bus ingest keeps between requests
-     * is forgotten. */
-    ingest__forget(b);
 }
 
 /* Sends the replies held for this burst, in the order their requests came. */

@@ -411,7 +411,7 @@ static void put_events_counts_failed_entries_past_one_byte_before_their_results(
 }
 
 /* The bus an entry named is kept for the next request of a burst, and
- * forgotten when a request that may drop it is handled. */
+ * not used once a request has removed it. */
 static void a_bus_deleted_between_two_requests_of_a_burst_is_not_used(void **state)
 {
     zb_buf_t *r = zb_buf_new(256);
@@ -430,10 +430,9 @@ static void a_bus_deleted_between_two_requests_of_a_burst_is_not_used(void **sta
     assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 1);
 }
 
-/* The bus kept from a burst's last request, and the account and region
- * lengths measured with it, do not outlive a reload: one that drops the
- * bus leaves its name unknown, and one that brings it back with another
- * account and region delivers them whole. */
+/* The bus kept from a burst's last request does not outlive a reload:
+ * one that drops the bus leaves its name unknown, and one that brings it
+ * back with another account and region delivers them whole. */
 static void a_bus_kept_in_a_burst_is_forgotten_at_a_reload(void **state)
 {
     zb_buf_t *r = zb_buf_new(256);
