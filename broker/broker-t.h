@@ -126,6 +126,7 @@ typedef struct loaded_plugin {
 typedef struct pub_pool pub_pool_t;
 typedef struct zb_state zb_state_t;
 typedef struct zb_outbox zb_outbox_t;
+typedef struct zb_backlog zb_backlog_t;
 typedef struct pending_reply pending_reply_t;
 typedef struct ingest_batch ingest_batch_t;
 
@@ -162,6 +163,7 @@ typedef struct zb_broker {
     zb_outbox_t *outbox;       /* deliveries staged during a burst */
     ingest_batch_t *batch;     /* PutEvents entries, read as their request is decoded */
     pending_reply_t *replies;  /* a burst's replies, sent after its deliveries */
+    zb_backlog_t *backlog;     /* replies waiting for room in their peer's queue */
     size_t nreplies;
     size_t reply_bytes;        /* bodies of those replies */
 

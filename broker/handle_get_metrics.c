@@ -3,6 +3,7 @@
  * target, named after EventBridge's CloudWatch metrics, and the
  * ingest-to-publish latency percentiles.
  */
+#include "backlog.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "target_pub.h"
@@ -32,7 +33,7 @@ static void s_latency(zb_buf_t *out, const zb_hist_t *h)
 int handle__get_metrics(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply,
                         zb_proto_error_t *err)
 {
-    zb_reply_begin(reply, req, 8);
+    zb_reply_begin(reply, req, 10);
     zb_put_cstr(reply, "ProtocolVersion");
     zb_mpk_put_uint(reply, ZB_PROTO_VERSION);
     zb_put_cstr(reply, "UptimeSeconds");
@@ -41,6 +42,8 @@ int handle__get_metrics(zb_broker_t *b, const zb_request_t *req, zb_buf_t *reply
     s_counter(reply, "PutEventsEntriesCount", b->entries_count);
     s_counter(reply, "PutEventsFailedEntriesCount", b->failed_entries);
     s_counter(reply, "PubSockets", target_pub__sockets(b));
+    s_counter(reply, "RepliesHeld", backlog__held(b->backlog));
+    s_counter(reply, "RepliesDropped", backlog__dropped(b->backlog));
     zb_put_cstr(reply, "IngestiontoInvocationStartLatency");
     s_latency(reply, &b->latency);
     zb_put_cstr(reply, "Buses");

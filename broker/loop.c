@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "backlog.h"
 #include "bus.h"
 #include "handlers.h"
 #include "ingest.h"
@@ -240,16 +241,14 @@ void broker__flush(zb_broker_t *b)
     outbox__flush(b->outbox, b);
 }
 
-/* Sends the replies held for this burst, in the order their requests came. */
+/* Sends the replies held for this burst, in the order their requests came,
+ * after what earlier bursts left in the backlog (backlog.h). */
 static void s_send_replies(zb_broker_t *b)
 {
-    for (size_t r = 0; r < b->nreplies; r++) {
-        pending_reply_t *p = &b->replies[r];
-        for (int i = 0; i < p->n; i++)
-            if (zmq_msg_send(&p->parts[i], b->router, (i + 1 < p->n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT)
-                == -1)
-                zmq_msg_close(&p->parts[i]);
-    }
+    backlog__retry(b->backlog, b->router);
+    for (size_t r = 0; r < b->nreplies; r++)
+        backlog__send(b->backlog, b->router, b->replies[r].parts, b->replies[r].n,
+                      (size_t) b->cfg->limits.queue_bytes);
     b->nreplies = 0;
     b->reply_bytes = 0;
 }
@@ -401,6 +400,7 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
     b->entries = zb_buf_new(4096);
     b->topic = zb_buf_new(256);
     b->outbox = outbox__new();
+    b->backlog = backlog__new();
     b->replies = calloc(MAX_PENDING_REPLIES, sizeof *b->replies);
     b->mctx = zb_match_ctx_new();
     b->state = state__new(state_path ? state_path : cfg->state_file);
@@ -417,7 +417,7 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
     }
     b->zctx = zmq_ctx_new();
     if (!b->config_path || !b->reply || !b->entries || !b->topic || !b->outbox
-        || !b->replies || !b->mctx
+        || !b->backlog || !b->replies || !b->mctx
         || !b->state || !b->zctx || (serve && b->sigfd == -1)) {
         broker__log("cannot start: %s", strerror(errno ? errno : ENOMEM));
         goto fail;
@@ -448,8 +448,10 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
         b->router = zmq_socket(b->zctx, ZMQ_ROUTER);
         /* Replies wait here for peers that may never read them: as many
          * per peer as requests may queue, each bounded in size (pages
-         * and RequestId, see zb_proto.h). */
-        int linger = 1000, sndhwm = ZB_REPLY_QUEUE_MESSAGES, rcvhwm = 1000;
+         * and RequestId, see zb_proto.h). Mandatory: a full queue is
+         * reported, not a reply silently dropped, and the reply waits in
+         * the backlog (backlog.h). */
+        int linger = 1000, sndhwm = ZB_REPLY_QUEUE_MESSAGES, rcvhwm = 1000, mandatory = 1;
         /* A peer sending far beyond the request limit is cut off by ZeroMQ
          * rather than buffered whole (memory); up to twice the limit it
          * gets a clear LimitExceededException and stays connected. */
@@ -458,6 +460,7 @@ zb_broker_t *broker__new(const char *config_path, const char *state_path, bool s
             || zmq_setsockopt(b->router, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) == -1
             || zmq_setsockopt(b->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) == -1
             || zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) == -1
+            || zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory) == -1
             || zmq_bind(b->router, b->cfg->listen) == -1) {
             broker__log("cannot listen on %s: %s", b->cfg->listen, zmq_strerror(errno));
             goto fail;
@@ -496,6 +499,7 @@ void broker__destroy(zb_broker_t **self_p)
     zb_buf_destroy(&b->entries);
     zb_buf_destroy(&b->topic);
     outbox__destroy(&b->outbox);
+    backlog__destroy(&b->backlog);
     ingest__cleanup(b);
     free(b->replies);
     free(b->config_path);
@@ -524,12 +528,17 @@ int broker__run(zb_broker_t *b)
     broker__log("ready on %s (rules: %s, state: %s)", b->cfg->listen, b->config_path,
                 state__path(b->state));
     uint64_t last_check = metrics__now_ns();
+    int retry_ms = 1;
     for (;;) {
         zmq_pollitem_t items[2] = {
             { b->router, 0, ZMQ_POLLIN, 0 },
             { NULL, b->sigfd, ZMQ_POLLIN, 0 },
         };
-        int rc = zmq_poll(items, 2, b->cfg->watch ? 500 : -1);
+        /* Held replies are retried on a timer: a peer's queue gaining
+         * room is not an event zmq_poll reports. Every millisecond while
+         * they move; backing off to 64 ms while a peer reads nothing. */
+        size_t held = backlog__held(b->backlog);
+        int rc = zmq_poll(items, 2, held ? retry_ms : b->cfg->watch ? 500 : -1);
         if (rc == -1 && errno != EINTR) {
             broker__log("poll failed: %s", zmq_strerror(errno));
             break;
@@ -545,6 +554,10 @@ int broker__run(zb_broker_t *b)
         }
         if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
             s_serve_burst(b);
+        else if (held)
+            retry_ms = backlog__retry(b->backlog, b->router) < held ? 1
+                       : retry_ms < 64                              ? retry_ms * 2
+                                                                    : 64;
         if (b->cfg->watch && metrics__now_ns() - last_check > 500000000ull) {
             last_check = metrics__now_ns();
             if (s_file_changed(b))

@@ -63,7 +63,8 @@ extern "C" {
  * counts them. Its reply then nests far inside ZB_PROTO_MAX_DEPTH. */
 #define ZB_MAX_REQUEST_ID_DEPTH 8
 #define ZB_REPLY_PAGE_BYTES (256 * 1024)
-/* Replies queued per peer before ZeroMQ drops further ones for it. */
+/* Replies queued per peer in ZeroMQ; the broker holds further ones in its
+ * backlog (broker/backlog.h), bounded in bytes. */
 #define ZB_REPLY_QUEUE_MESSAGES 1000
 #define ZB_DEFAULT_MAX_STATE_BYTES (64 * 1024 * 1024)
 #define ZB_DEFAULT_QUEUE_BYTES (64 * 1024 * 1024)
