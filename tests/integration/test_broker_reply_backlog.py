@@ -40,12 +40,19 @@ def wait_metrics(broker, pred, timeout=20.0):
         time.sleep(0.05)
 
 
-def test_a_client_reading_late_gets_every_reply_in_order(broker):
+def flood(broker):
+    """A slow reader that has sent N requests, all served, none of whose
+    replies it has read; and the broker's metrics then."""
     s = slow_reader(broker)
     for i in range(N):
         put(s, i)
     m = wait_metrics(broker, lambda g: g["PutEventsRequests"] == N)
     assert m["PutEventsRequests"] == N
+    return s, m
+
+
+def test_a_client_reading_late_gets_every_reply_in_order(broker):
+    s, m = flood(broker)
     # ZeroMQ's queue for this peer and the socket buffers are full: the rest
     # waits in the broker (without the backlog these replies were dropped).
     assert m["RepliesHeld"] > 0, m
@@ -61,11 +68,7 @@ def test_a_client_reading_late_gets_every_reply_in_order(broker):
 def test_a_client_that_does_not_read_holds_at_most_queue_bytes(broker_factory):
     b = broker_factory("broker:\n  listen: {listen}\n  limits:\n    queue-bytes: 65536\n"
                        "buses:\n  - name: default\n")
-    s = slow_reader(b)
-    for i in range(N):
-        put(s, i)
-    m = wait_metrics(b, lambda g: g["PutEventsRequests"] == N)
-    assert m["PutEventsRequests"] == N
+    s, m = flood(b)
     assert m["RepliesDropped"] > 0, m
     # Each held reply is over 1 KiB: 64 KiB holds fewer than 64 of them.
     assert 0 < m["RepliesHeld"] < 64, m
