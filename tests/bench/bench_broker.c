@@ -15,7 +15,7 @@
  *   relay    the ceiling: ROUTER in, PUB out, no decoding (in-process
  *            thread), one event per message; beside zbridge at 10 entries
  *            per request also 10 events per message, split and published
- *            one by one (the ceiling at the same batching)
+ *            one by one (ZeroMQ's own cost at the same batching)
  *   nats     nats-server (core pub/sub, no persistence), libnats publisher
  *            and subscribers moving the same bytes
  *
@@ -802,7 +802,7 @@ int main(int argc, char **argv)
             run_t r = { SYS_RELAY, subs_of[s], 1, events, 0, rin, rout };
             s_measure(r, "relay (ceiling)", rate, paced, &rt[s][0], &rl[s][0]);
             /* With several entries per request zbridge pays one request's
-             * cost per batch; the relay at the same batching is the ceiling
+             * cost per batch; the relay at the same batching is the reference
              * for that, the one above for one event per request. */
             for (int bi = 0; bi < 2; bi++) {
                 if (batch_of[bi] == 1 || !want[bi])
