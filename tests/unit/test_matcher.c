@@ -1146,6 +1146,15 @@ static int s_abval_json(const s_abval_t *v, char *p, size_t cap)
     }
 }
 
+/* Removes every rule still live (ids 0..n-1) and checks none is left. */
+static void s_remove_live(zb_matcher_t *m, const bool *live, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (live[i])
+            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
+    assert_int_equal(zb_matcher_size(m), 0);
+}
+
 /* Rules: anything-but on "a" (one or two alternatives), or on o.a paired
  * with o.b = "x" so the array positions of the hits matter. Events: "a" a
  * value or an array, "o" an array of objects. Results in both forms must
@@ -1233,10 +1242,7 @@ static void s_ab_oracle(int N, uint32_t seed)
             live[i] = false;
         }
     }
-    for (int i = 0; i < N; i++)
-        if (live[i])
-            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
-    assert_int_equal(zb_matcher_size(m), 0);
+    s_remove_live(m, live, N);
     zb_buf_destroy(&mp);
     zb_match_ctx_destroy(&ctx);
     zb_matcher_destroy(&m);
@@ -1438,10 +1444,7 @@ static void mixed_rules_agree_with_brute_force(void **state)
             }
         }
     }
-    for (int i = 0; i < N; i++)
-        if (live[i])
-            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
-    assert_int_equal(zb_matcher_size(m), 0);
+    s_remove_live(m, live, N);
     zb_buf_destroy(&mp);
     zb_match_ctx_destroy(&ctx);
     zb_matcher_destroy(&m);
@@ -1899,10 +1902,7 @@ static void shared_conditions_outlive_their_first_rule(void **state)
                 live[i] = false;
             }
     }
-    for (int i = 0; i < N; i++)
-        if (live[i])
-            assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
-    assert_int_equal(zb_matcher_size(m), 0);
+    s_remove_live(m, live, N);
     zb_match_ctx_destroy(&ctx);
     zb_matcher_destroy(&m);
 }
