@@ -703,7 +703,7 @@ static void s_limits_field(s_ctx_t *c, const char *key, yaml_node_t *k, yaml_nod
     if (!strcmp(key, "max-request-bytes"))
         s_set_int(c, key, v, 64, 256 * 1024 * 1024, &l->max_request_bytes);
     else if (!strcmp(key, "max-entries-per-request"))
-        s_set_int(c, key, v, 1, 10000, &l->max_entries);
+        s_set_int(c, key, v, 1, ZB_MAX_ENTRIES_PER_REQUEST, &l->max_entries);
     else if (!strcmp(key, "max-entry-bytes"))
         s_set_int(c, key, v, 256, 64 * 1024 * 1024, &l->max_entry_bytes);
     else if (!strcmp(key, "max-buses"))

@@ -47,6 +47,9 @@ typedef struct conf_bus {
     conf_mark_t mark;
 } conf_bus_t;
 
+/* The most max-entries-per-request may be set to. */
+#define ZB_MAX_ENTRIES_PER_REQUEST 10000
+
 typedef struct conf_limits {
     int64_t max_request_bytes;
     int64_t max_entries;
