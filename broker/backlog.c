@@ -128,14 +128,17 @@ static void s_drop(zb_backlog_t *self, peer_t *p, zmq_msg_t *parts, int n)
 }
 
 /* Appends a reply to p's backlog, or drops it (over max_bytes, or out of
- * memory). */
+ * memory). Once one is dropped, every later one is too until the backlog
+ * has drained: the peer then misses one run of replies, not scattered
+ * ones between replies it gets. */
 static void s_hold(zb_backlog_t *self, peer_t *p, zmq_msg_t *parts, int n, size_t max_bytes)
 {
     size_t bytes = sizeof(held_t) + (size_t) n * sizeof(zmq_msg_t);
     for (int i = 0; i < n; i++)
         bytes += zmq_msg_size(&parts[i]);
-    held_t *h = p->bytes + bytes <= max_bytes ? malloc(sizeof(held_t) + (size_t) n * sizeof(zmq_msg_t))
-                                              : NULL;
+    held_t *h = !p->dropped && p->bytes + bytes <= max_bytes
+                    ? malloc(sizeof(held_t) + (size_t) n * sizeof(zmq_msg_t))
+                    : NULL;
     if (!h) {
         s_drop(self, p, parts, n);
         return;

@@ -13,10 +13,12 @@
  *
  * Bound: what is held for one peer is at most `max_bytes` (the rules
  * file's queue-bytes: what one slow reader may hold of the broker's
- * memory, as for a subscriber). A reply that would pass it is dropped and
- * counted, and the broker logs it once per episode: that peer is not
- * reading its replies. Replies to a peer that has gone are dropped, as
- * ZeroMQ would.
+ * memory, as for a subscriber; the worst case is peers x queue-bytes). A
+ * reply that would pass it is dropped, and so is every later one until
+ * what is held has been sent: the peer misses one run of replies, not
+ * scattered ones. Drops are counted, and logged once per episode: that
+ * peer is not reading its replies. Replies to a peer that has gone are
+ * dropped, as ZeroMQ would.
  *
  * Cost: a peer without held replies costs one test of a counter per reply
  * (nothing is held in the common case); held ones are retried after every
@@ -34,8 +36,8 @@ typedef struct zb_backlog zb_backlog_t;
 /* NULL when memory runs out. */
 zb_backlog_t *backlog__new(void);
 
-/* Closes every held reply (they are dropped, uncounted); *self_p becomes
- * NULL. Safe on NULL. */
+/* Closes every held reply (dropped: the caller says how many, see
+ * backlog__held); *self_p becomes NULL. Safe on NULL. */
 void backlog__destroy(zb_backlog_t **self_p);
 
 /* Sends one reply on `router` (a ROUTER socket with ZMQ_ROUTER_MANDATORY

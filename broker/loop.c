@@ -473,6 +473,18 @@ fail:
     return NULL;
 }
 
+/* At shutdown: held replies get as long as the PUB queues do
+ * (shutdown-linger-ms) to find room, then the rest are dropped, said. */
+static void s_drain_backlog(zb_broker_t *b)
+{
+    uint64_t deadline = metrics__now_ns() + (uint64_t) b->cfg->linger_ms * 1000000u;
+    while (backlog__retry(b->backlog, b->router) > 0 && metrics__now_ns() < deadline)
+        zmq_poll(NULL, 0, 1);
+    size_t left = backlog__held(b->backlog);
+    if (left)
+        broker__log("stopping with %zu replies unsent: their clients did not read them", left);
+}
+
 void broker__destroy(zb_broker_t **self_p)
 {
     zb_broker_t *b = *self_p;
@@ -483,6 +495,7 @@ void broker__destroy(zb_broker_t **self_p)
         broker__flush(b);
     if (b->router) {
         s_send_replies(b);
+        s_drain_backlog(b);
         zmq_close(b->router);
     }
     registry__destroy(b, &b->reg);
