@@ -133,14 +133,6 @@ static const uint8_t s_dkind[256] = {
 #undef R8
 };
 
-/* The whole size of a D_SCALAR item from its first byte. */
-static inline size_t s_scalar_size(uint8_t b)
-{
-    if (b < 0xcc || b >= 0xe0)
-        return 1; /* fixint, nil, bool */
-    return 1 + ((size_t) 1 << ((b - 0xcc) & 3)); /* integers: 1, 2, 4 or 8 bytes */
-}
-
 /* Walks the detail map at the cursor, checking everything but, when
  * `high` is not NULL, the strings' UTF-8 (see s_check_detail); on
  * success leaves the cursor after it (on failure the cursor is somewhere
@@ -207,7 +199,7 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
             p += 1 + n;
             continue;
         case D_SCALAR:
-            n = s_scalar_size(b);
+            n = zb_mpk__item_size[b]; /* the whole item: its first byte tells */
             if (avail < n)
                 return -1;
             p += n;
@@ -609,13 +601,9 @@ static int s_detail(zb_buf_t *env, const entry_fields_t *e, bool checked, zb_pro
     const uint8_t *val = e->val[F_DETAIL];
     uint32_t val_len = e->len[F_DETAIL];
     if (checked) {
-        /* Checked in s_read_entry means a valid map: appended as it is,
-         * without a look or a call to append. */
-        if (zb_buf_reserve(env, val_len) == -1)
+        /* Checked in s_read_entry means a valid map: appended as it is. */
+        if (zb_buf_append(env, val, val_len) == -1)
             return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
-        memcpy(env->data + env->len, val, val_len);
-        env->len += val_len;
-        env->data[env->len] = '\0';
         return 0;
     }
     zb_mpk_t c;

@@ -103,12 +103,8 @@ int outbox__event(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns)
     size_t at = self->env_at, envelope_len = self->bytes->len - at;
     if (envelope_len > UINT32_MAX / 2 || at > UINT32_MAX / 2
         || s_room((void **) &self->events, &self->cap_events, self->nevents, sizeof *self->events)
-        || zb_buf_reserve(self->bytes, ZB_UUID_LEN + 1) == -1)
+        || zb_buf_append(self->bytes, event_id, ZB_UUID_LEN + 1) == -1) /* with its NUL */
         return -1;
-    /* The id with its NUL, a constant size: copied in line. */
-    memcpy(self->bytes->data + self->bytes->len, event_id, ZB_UUID_LEN + 1);
-    self->bytes->len += ZB_UUID_LEN + 1;
-    self->bytes->data[self->bytes->len] = '\0';
     staged_event_t *e = &self->events[self->nevents++];
     e->env_off = (uint32_t) at;
     e->env_len = (uint32_t) envelope_len;

@@ -28,14 +28,8 @@ static uint64_t s_be(const uint8_t *p, int n)
         return p[0];
     case 2:
         return (uint64_t) p[0] << 8 | p[1];
-    case 4: {
-        uint32_t v;
-        memcpy(&v, p, 4);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        v = __builtin_bswap32(v);
-#endif
-        return v;
-    }
+    case 4:
+        return (uint64_t) p[0] << 24 | (uint64_t) p[1] << 16 | (uint64_t) p[2] << 8 | p[3];
     default:
         return zb_mpk_be64(p);
     }

@@ -79,12 +79,20 @@ static inline void zb_mpk_init(zb_mpk_t *self, const void *buf, size_t len)
  * body): one load and, on little-endian machines, a byte swap. */
 static inline uint64_t zb_mpk_be64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     uint64_t v;
     memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
+    return __builtin_bswap64(v);
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
     return v;
+#else /* a compiler that does not say: byte by byte */
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+#endif
 }
 
 /* Bytes consumed so far (for error offsets). */

@@ -454,7 +454,7 @@ int zb_envelope_begin(zb_buf_t *out, const zb_envelope_t *env)
      * constant keys pre-encoded, rather than a call per item. */
     size_t need = 128 + ZB_UUID_LEN + ZB_TIME_LEN + env->detail_type_len + env->source_len
                   + env->account_len + env->region_len + env->resources_len + 4 * 5;
-    if (need > out->cap - out->len && zb_buf_reserve(out, need) == -1)
+    if (zb_buf_reserve(out, need) == -1)
         return -1;
     uint8_t *p = (uint8_t *) out->data + out->len;
     p = S_LIT(p, "\x89\xa7version\xa1" "0" "\xa2id");
