@@ -175,8 +175,7 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
         if (hdr) {
             const char *v = (const char *) p + hdr;
             p += hdr + n;
-            if (mt_string_may_hit(rd->m, child, v, n))
-                mt_ctx_string(rd->ctx, child, v, n);
+            mt_ctx_string(rd->ctx, child, v, n);
             continue;
         }
         if (p < end && (*p <= 0x7f || (*p == 0xcb && end - p >= 9))) {

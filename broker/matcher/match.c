@@ -254,29 +254,26 @@ static inline void s_lookup(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const
         s_lookup_probe(ctx, st, tag, s, len);
 }
 
-/* Inline: a call per string value at every state with prefixes or
- * suffixes cost more than its filtered probes. */
-static MT_ALWAYS_INLINE void s_affixes(zb_match_ctx_t *ctx, uint32_t st, const mt_lenset_t *pfx,
-                                        const mt_lenset_t *sfx, uint8_t ptag, uint8_t stag, const char *s,
-                                        size_t len)
+/* What every value does first: false when the event is refused already
+ * (then it spends nothing more on it). */
+static inline bool s_value_begin(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s)
 {
-    for (uint32_t i = 0; i < pfx->n && pfx->v[i].len <= len; i++)
-        s_lookup(ctx, st, ptag, s, pfx->v[i].len);
-    for (uint32_t i = 0; i < sfx->n && sfx->v[i].len <= len; i++)
-        s_lookup(ctx, st, stag, s + len - sfx->v[i].len, sfx->v[i].len);
+    if (ctx->too_complex)
+        return false;
+    ctx->value_seq++;
+    ctx->ab_excluded = 0;
+    ctx->cur_mem_off = MT_NONE;
+    if (s->ops & MT_OP_ABSENT)
+        s_record(ctx, &ctx->state_head[st], &ctx->state_stamp[st]);
+    return true;
 }
 
-/* Whether a prefix or suffix probe of the string could hit at state s
- * (mt_string_may_hit()). */
-bool mt_affix_may_hold(const mt_state_t *s, const char *v, size_t len)
+bool mt_ctx_probe(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *bytes, size_t len, bool begun)
 {
-    for (uint32_t i = 0; i < s->pfx.n && s->pfx.v[i].len <= len; i++)
-        if (mt_state_may_hold(s, mt_key_bucket_of(MT_TAG_PREFIX, v, s->pfx.v[i].len)))
-            return true;
-    for (uint32_t i = 0; i < s->sfx.n && s->sfx.v[i].len <= len; i++)
-        if (mt_state_may_hold(s, mt_key_bucket_of(MT_TAG_SUFFIX, v + len - s->sfx.v[i].len, s->sfx.v[i].len)))
-            return true;
-    return false;
+    if (!begun && !s_value_begin(ctx, st, STATE(ctx->m, st)))
+        return false;
+    s_lookup_probe(ctx, st, tag, bytes, len);
+    return true;
 }
 
 /* A string that parses as an IP address is looked up once per distinct
@@ -593,20 +590,6 @@ static bool s_fold_needed(const mt_state_t *s, const char *v, size_t len)
     return false;
 }
 
-/* What every value does first: false when the event is refused already
- * (then it spends nothing more on it). */
-static inline bool s_value_begin(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s)
-{
-    if (ctx->too_complex)
-        return false;
-    ctx->value_seq++;
-    ctx->ab_excluded = 0;
-    ctx->cur_mem_off = MT_NONE;
-    if (s->ops & MT_OP_ABSENT)
-        s_record(ctx, &ctx->state_head[st], &ctx->state_stamp[st]);
-    return true;
-}
-
 /* The listed matchers (wildcards without an index, exists). */
 static void s_slow(zb_match_ctx_t *ctx, const mt_state_t *s, const mt_value_t *v)
 {
@@ -615,7 +598,10 @@ static void s_slow(zb_match_ctx_t *ctx, const mt_state_t *s, const mt_value_t *v
             s_emit(ctx, s->slow[i].cond);
 }
 
-void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len)
+/* Apart from the keyed matchers (exact values, prefixes, suffixes), the
+ * ones here take every value, so it is begun up front and every probe
+ * finds it begun. */
+void mt_ctx_string_any(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len)
 {
     const mt_state_t *s = STATE(ctx->m, st);
     if (!s_value_begin(ctx, st, s))
@@ -624,9 +610,9 @@ void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len
     const char *folded = NULL;
     size_t flen = 0;
     if (ops & MT_OP_HASHED)
-        s_lookup(ctx, st, MT_TAG_STR, str, len);
+        mt_keyed(ctx, st, s, MT_TAG_STR, str, len, true);
     if (ops & MT_OP_AFFIX)
-        s_affixes(ctx, st, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, str, len);
+        mt_affixes(ctx, st, s, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, str, len, true);
     if (ops & MT_OP_CIDR)
         s_cidr(ctx, st, &s->cidr, str, len);
     if ((ops & MT_OP_FOLD) && s_fold_needed(s, str, len)) {
@@ -638,9 +624,10 @@ void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len
         flen = mt_fold_utf8(str, len, f);
         folded = f;
         if (s->n_eic)
-            s_lookup(ctx, st, MT_TAG_EIC, folded, flen);
+            mt_keyed(ctx, st, s, MT_TAG_EIC, folded, flen, true);
         if (s->pfx_eic.n || s->sfx_eic.n)
-            s_affixes(ctx, st, &s->pfx_eic, &s->sfx_eic, MT_TAG_PREFIX_EIC, MT_TAG_SUFFIX_EIC, folded, flen);
+            mt_affixes(ctx, st, s, &s->pfx_eic, &s->sfx_eic, MT_TAG_PREFIX_EIC, MT_TAG_SUFFIX_EIC, folded, flen,
+                       true);
     }
     if (!(ops & (MT_OP_AB | MT_OP_WC | MT_OP_SLOW)))
         return;

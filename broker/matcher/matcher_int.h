@@ -189,23 +189,6 @@ static inline bool mt_state_wants_value(const zb_matcher_t *m, uint32_t st)
     return MT_AT(m->states, mt_state_t, st)->wants_value;
 }
 
-bool mt_affix_may_hold(const mt_state_t *s, const char *v, size_t len);
-
-/* Whether a string value at st can do anything: false for a state that
- * holds only exact values, prefixes and suffixes (detail.currency against
- * "USD", detail.customer against suffixes "-0042") when the value's probes
- * fall in no bucket of its key filter, so that it costs no call into the
- * per-value code. */
-static inline bool mt_string_may_hit(const zb_matcher_t *m, uint32_t st, const char *v, size_t len)
-{
-    const mt_state_t *s = MT_AT(m->states, mt_state_t, st);
-    if (s->ops & ~(uint32_t) (MT_OP_HASHED | MT_OP_AFFIX))
-        return true;
-    if ((s->ops & MT_OP_HASHED) && mt_state_may_hold(s, mt_key_bucket_of(MT_TAG_STR, v, len)))
-        return true;
-    return (s->ops & MT_OP_AFFIX) && mt_affix_may_hold(s, v, len);
-}
-
 static inline bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
 {
     return MT_AT(m->states, mt_state_t, st)->n_children > 0;
@@ -269,8 +252,57 @@ void mt_ctx_set_index(zb_match_ctx_t *ctx, uint32_t index);
 void mt_ctx_pop_array(zb_match_ctx_t *ctx);
 /* A leaf value at `state` (whose state is in use). */
 void mt_ctx_value(zb_match_ctx_t *ctx, uint32_t state, const mt_value_t *v);
-/* The same for a string value, the common case, without building one. */
-void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t state, const char *s, size_t len);
+/* Probes the value index for (st, tag, bytes) with the current string
+ * value, first beginning the value unless `begun`; returns whether it is
+ * begun (false: the event is refused already). */
+bool mt_ctx_probe(zb_match_ctx_t *ctx, uint32_t st, uint8_t tag, const char *bytes, size_t len, bool begun);
+/* mt_ctx_value() for a string at a state with other matchers than exact
+ * values, prefixes and suffixes: those take every value. */
+void mt_ctx_string_any(zb_match_ctx_t *ctx, uint32_t state, const char *s, size_t len);
+
+/* A probe of (st, tag, bytes) when its bucket is in the key filter of
+ * state s (state st); returns `begun` as mt_ctx_probe() leaves it. */
+static MT_ALWAYS_INLINE bool mt_keyed(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, uint8_t tag,
+                                      const char *bytes, size_t len, bool begun)
+{
+    if (!mt_state_may_hold(s, mt_key_bucket_of(tag, bytes, len)))
+        return begun;
+    return mt_ctx_probe(ctx, st, tag, bytes, len, begun);
+}
+
+/* mt_keyed() for every prefix and suffix length in use (pfx, sfx) that
+ * fits in str. */
+static MT_ALWAYS_INLINE bool mt_affixes(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s,
+                                        const mt_lenset_t *pfx, const mt_lenset_t *sfx, uint8_t ptag, uint8_t stag,
+                                        const char *str, size_t len, bool begun)
+{
+    for (uint32_t i = 0; i < pfx->n && pfx->v[i].len <= len; i++)
+        begun = mt_keyed(ctx, st, s, ptag, str, pfx->v[i].len, begun);
+    for (uint32_t i = 0; i < sfx->n && sfx->v[i].len <= len; i++)
+        begun = mt_keyed(ctx, st, s, stag, str + len - sfx->v[i].len, sfx->v[i].len, begun);
+    return begun;
+}
+
+/* mt_ctx_value() for a string value, the common case, without building
+ * one. Inline, and a value is begun only once a probe may hit: most
+ * strings at a state with only exact values, prefixes and suffixes
+ * (detail.currency against "USD", detail.customer against suffixes
+ * "-0042") fall in no bucket of its key filter and then cost no call.
+ * Nothing there can hit them, and with no exists:false there
+ * (MT_OP_ABSENT) nothing records their presence. */
+static inline void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *str, size_t len)
+{
+    const mt_state_t *s = MT_AT(ctx->m->states, mt_state_t, st);
+    if (s->ops & ~(uint32_t) (MT_OP_HASHED | MT_OP_AFFIX)) {
+        mt_ctx_string_any(ctx, st, str, len);
+        return;
+    }
+    bool begun = false;
+    if (s->ops & MT_OP_HASHED)
+        begun = mt_keyed(ctx, st, s, MT_TAG_STR, str, len, begun);
+    if (s->ops & MT_OP_AFFIX)
+        mt_affixes(ctx, st, s, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, str, len, begun);
+}
 /* Recomputes state st's ops, wants_value and ab_all after its matchers
  * changed. */
 void mt_state_refresh(zb_matcher_t *m, uint32_t st);
