@@ -105,9 +105,12 @@ static bool s_eq(const mt_hentry_t *e, uint64_t hash, uint32_t state, uint8_t ta
            mt_bytes_eq(e->key + 1, bytes, len);
 }
 
-/* Slot index holding (state, tag, bytes), or SIZE_MAX. */
-static size_t s_slot_of(const mt_hmap_t *map, uint64_t hash, uint32_t state, uint8_t tag, const void *bytes,
-                        size_t len)
+/* Slot index holding (state, tag, bytes), or SIZE_MAX. The probe loop of
+ * every lookup, add and remove; inline, so that mt_hmap_find(), run for
+ * every probe while matching, is one call whose miss is a slot load or
+ * two. */
+static MT_ALWAYS_INLINE size_t s_slot_of(const mt_hmap_t *map, uint64_t hash, uint32_t state, uint8_t tag,
+                                         const void *bytes, size_t len)
 {
     if (map->cap == 0)
         return SIZE_MAX;
@@ -122,26 +125,12 @@ static size_t s_slot_of(const mt_hmap_t *map, uint64_t hash, uint32_t state, uin
     }
 }
 
-/* The lookup of every probe while matching: the hash computed here and
- * the probe loop written out (s_slot_of() is for add and remove), so a
- * miss is one call and a slot load or two. */
 const mt_hentry_t *mt_hmap_find(const mt_hmap_t *map, uint32_t state, uint8_t tag, const void *bytes, size_t len)
 {
     if (map->cap == 0)
-        return NULL;
-    uint64_t hash = s_hash(state, tag, bytes, len);
-    size_t mask = map->cap - 1;
-    uint32_t t = s_tag(hash);
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        const mt_hslot_t *s = &map->slots[i];
-        if (s->tag == 0)
-            return NULL;
-        if (s->tag == t) {
-            const mt_hentry_t *e = &map->entries[s->entry];
-            if (s_eq(e, hash, state, tag, bytes, len))
-                return e;
-        }
-    }
+        return NULL; /* a table that never held a key: not worth hashing for */
+    size_t i = s_slot_of(map, s_hash(state, tag, bytes, len), state, tag, bytes, len);
+    return i == SIZE_MAX ? NULL : &map->entries[map->slots[i].entry];
 }
 
 static void s_place(mt_hslot_t *slots, size_t cap, uint64_t hash, uint32_t entry)
