@@ -997,7 +997,6 @@ fail:
  * rather than compared (MT_AB_LINEAR). */
 static void s_ab_all_find(const zb_matcher_t *m, uint32_t st, mt_state_t *s)
 {
-    s->has_ab_all = false;
     s->ab_all = NULL;
     s->ab_all_len = 0;
     if (!s->n_ab_str || s->n_abx_keys <= MT_AB_LINEAR)
@@ -1011,7 +1010,6 @@ static void s_ab_all_find(const zb_matcher_t *m, uint32_t st, mt_state_t *s)
             continue;
         const mt_hentry_t *e = mt_hmap_find(&m->map, st, MT_TAG_AB_STR, bytes, len);
         if (e && e->n_vals == s->n_ab_str) {
-            s->has_ab_all = true;
             s->ab_all = bytes;
             s->ab_all_len = len;
             return;
@@ -1028,5 +1026,4 @@ void mt_state_refresh(zb_matcher_t *m, uint32_t st)
              (s->n_eic || s->pfx_eic.n || s->sfx_eic.n || s->n_abx_eic ? MT_OP_FOLD : 0) |
              (s->n_ab_str || s->n_ab_num ? MT_OP_AB : 0) | (s->wc_pfx.n || s->wc_sfx.n || s->n_wc_gram ? MT_OP_WC : 0) |
              (s->n_slow ? MT_OP_SLOW : 0) | (s->n_ranges ? MT_OP_RANGE : 0);
-    s->wants_value = s->ops != 0;
 }

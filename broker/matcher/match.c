@@ -513,7 +513,7 @@ static void s_ab_string(zb_match_ctx_t *ctx, uint32_t st, const mt_state_t *s, c
 {
     bool linear = s->n_abx_keys <= MT_AB_LINEAR;
     if (s->n_ab_str && !linear) {
-        if (s->has_ab_all && v->len == s->ab_all_len && mt_bytes_eq(v->s, s->ab_all, v->len)) {
+        if (s->ab_all && v->len == s->ab_all_len && mt_bytes_eq(v->s, s->ab_all, v->len)) {
             /* what the probe of its key would find, charged alike */
             if (s_ab_charge(ctx, s->n_ab_str))
                 ctx->ab_excluded = s->n_ab_str;

@@ -344,14 +344,14 @@ typedef struct mt_state {
      * bucket is empty cannot hit and skips the hash. */
     uint64_t key_bits[MT_KEY_BUCKETS / 64];
     uint8_t *key_cnt;
-    uint32_t ops;          /* MT_OP_* of the matchers here (mt_state_refresh()) */
-    bool wants_value;      /* any condition or value matcher here */
+    uint32_t ops;          /* MT_OP_* of the matchers here (mt_state_refresh());
+                            * 0: no value matters here */
     /* A string every entry of ab_str excludes (the common `"anything-but":
      * "X"` of many rules on one field), when the first entry's first
      * MT_AB_ALL_SCAN values hold one: a value equal to it cancels them
      * all with one comparison instead of a probe. Points into that
-     * entry's pattern; kept by mt_state_refresh(). */
-    bool has_ab_all;
+     * entry's pattern, NULL when there is none; kept by
+     * mt_state_refresh(). */
     const char *ab_all;
     uint32_t ab_all_len;
 } mt_state_t;

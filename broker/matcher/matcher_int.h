@@ -186,7 +186,7 @@ void mt_uninstall(zb_matcher_t *m, uint32_t slot);
 /* Hot-path helpers for the event readers. */
 static inline bool mt_state_wants_value(const zb_matcher_t *m, uint32_t st)
 {
-    return MT_AT(m->states, mt_state_t, st)->wants_value;
+    return MT_AT(m->states, mt_state_t, st)->ops != 0;
 }
 
 static inline bool mt_state_has_children(const zb_matcher_t *m, uint32_t st)
@@ -303,8 +303,7 @@ static inline void mt_ctx_string(zb_match_ctx_t *ctx, uint32_t st, const char *s
     if (s->ops & MT_OP_AFFIX)
         mt_affixes(ctx, st, s, &s->pfx, &s->sfx, MT_TAG_PREFIX, MT_TAG_SUFFIX, str, len, begun);
 }
-/* Recomputes state st's ops, wants_value and ab_all after its matchers
- * changed. */
+/* Recomputes state st's ops and ab_all after its matchers changed. */
 void mt_state_refresh(zb_matcher_t *m, uint32_t st);
 int mt_ctx_finish(zb_match_ctx_t *ctx, const uint64_t **ids);
 /* Scratch buffers of at least n bytes (NULL when memory runs out). */
