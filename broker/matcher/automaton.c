@@ -913,13 +913,13 @@ int mt_install(zb_matcher_t *m, uint32_t slot)
         if (c->absent_ok)
             STATE(m, st)->n_absent++;
         conds[i] = cid;
-        mt_state_refresh(m, st);
         for (uint32_t k = 0; k < leaf->n_alts; k++) {
             if (s_alt_install(m, st, cid, &pat->leaves[i].alts[k]) != 0)
-                goto fail;
+                goto fail; /* mt_uninstall() refreshes the state */
             COND(m, cid)->n_installed++;
-            mt_state_refresh(m, st);
         }
+        /* Once the leaf is in: installing reads nothing refresh keeps. */
+        mt_state_refresh(m, st);
     }
     for (uint32_t j = 0; j < pat->n_conjs; j++) {
         uint32_t sid = mt_table_alloc(&m->subs);
