@@ -416,19 +416,12 @@ int zb_mpk__skip(zb_mpk_t *self, int max_depth)
         max_depth = ZB_MPK_MAX_DEPTH;
     if (max_depth < 0)
         return -1;
-    const uint8_t *p = self->p, *end = self->end;
     /* Most skipped values are one scalar, a string or an empty container:
      * their whole size is known from one or two bytes. */
-    if (p < end) {
-        size_t size = zb_mpk__item_size[*p];
-        if (!size && *p == 0xd9 && end - p >= 2)
-            size = 2 + (size_t) p[1];
-        if (size) {
-            if ((size_t) (end - p) < size)
-                return -1;
-            self->p = p + size;
-            return 0;
-        }
+    size_t size = zb_mpk__head_size(self->p, self->end);
+    if (size) {
+        self->p += size;
+        return 0;
     }
     return s_skip_general(self, max_depth);
 }

@@ -181,23 +181,36 @@ static inline int zb_mpk_read_map(zb_mpk_t *self, uint32_t *count)
     return zb_mpk__read_count(self, ZB_MPK_MAP, count);
 }
 
+/* The table behind zb_mpk__head_size (mpk.c). */
+extern const uint8_t zb_mpk__item_size[256];
+
+/* Whole size of the item at p, in a buffer ending at end (p <= end), when
+ * its first byte tells it (a scalar, a fixstr, an empty container) or its
+ * first two do (a str8, such as a 36-byte id) and it fits before end: most
+ * values a reader skips. 0 for any other item, a truncated one or none:
+ * those are for zb_mpk_skip to find out. */
+static inline size_t zb_mpk__head_size(const uint8_t *p, const uint8_t *end)
+{
+    if (p >= end)
+        return 0;
+    size_t size = zb_mpk__item_size[*p];
+    if (!size && *p == 0xd9 && end - p >= 2)
+        size = 2 + (size_t) p[1];
+    return (size_t) (end - p) >= size ? size : 0;
+}
+
 /* Skips one whole value, containers included. Refuses (-1, cursor
  * unmoved) nesting deeper than max_depth or a truncated value. Iterative,
- * so hostile input cannot exhaust the stack. Inline for an item whose
- * first byte tells its whole size (a scalar, a fixstr, an empty
- * container: most skipped values); zb_mpk__skip does the rest. */
-extern const uint8_t zb_mpk__item_size[256];
+ * so hostile input cannot exhaust the stack. Inline for an item
+ * zb_mpk__head_size tells; zb_mpk__skip does the rest. */
 int zb_mpk__skip(zb_mpk_t *self, int max_depth);
 
 static inline int zb_mpk_skip(zb_mpk_t *self, int max_depth)
 {
-    const uint8_t *p = self->p;
-    if (p < self->end && max_depth >= 0) {
-        size_t size = zb_mpk__item_size[*p];
-        if (size && (size_t) (self->end - p) >= size) {
-            self->p = p + size;
-            return 0;
-        }
+    size_t size = max_depth >= 0 ? zb_mpk__head_size(self->p, self->end) : 0;
+    if (size) {
+        self->p += size;
+        return 0;
     }
     return zb_mpk__skip(self, max_depth);
 }

@@ -36,15 +36,6 @@ static int s_fail(s_rd_t *rd, const char *what)
 
 static int s_skip(s_rd_t *rd)
 {
-    const uint8_t *p = rd->cur.p;
-    if (p < rd->cur.end) {
-        uint8_t b = *p;
-        size_t size = (b & 0xe0) == 0xa0 ? 1 + (size_t) (b & 0x1f) : b <= 0x7f || b >= 0xe0 ? 1 : 0;
-        if (size && (size_t) (rd->cur.end - p) >= size) {
-            rd->cur.p = p + size;
-            return 0;
-        }
-    }
     if (zb_mpk_skip(&rd->cur, MT_MAX_DEPTH - rd->depth) != 0)
         return s_fail(rd, "truncated, invalid or nested deeper than 64 levels");
     return 0;
@@ -157,10 +148,8 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
             /* A value whose first one or two bytes tell its whole size (a
              * scalar, a fixstr, a str8 such as a 36-byte id) is skipped
              * here, without a call. */
-            size_t size = p < end ? zb_mpk__item_size[*p] : 0;
-            if (!size && end - p >= 2 && *p == 0xd9)
-                size = 2 + (size_t) p[1];
-            if (size && (size_t) (end - p) >= size) {
+            size_t size = zb_mpk__head_size(p, end);
+            if (size) {
                 p += size;
                 continue;
             }
