@@ -67,40 +67,52 @@ static inline double s_f64(const uint8_t *p)
     return d;
 }
 
-/* Reads one item header or scalar like zb_mpk_read(): fixstr, str8,
- * fixmap, fixarray and float64 here. */
-static int s_item(s_rd_t *rd, zb_mpk_item_t *it)
+static int s_map(s_rd_t *rd, uint32_t st, uint32_t count);
+static int s_value_any(s_rd_t *rd, uint32_t st);
+
+/* Reads the value at *pp, at state st (a path some rule names), and feeds
+ * it to the match context; *pp moves past it. The forms nearly every value
+ * has are read here, inline in the loops over maps and arrays, on the
+ * cursor they hold in a local: a fixstr or str8, a fixint or float64, an
+ * empty array, a fixmap some rule looks into; s_value_any() reads every
+ * other form. 0, or -1 with rd->err filled. */
+static MT_ALWAYS_INLINE int s_value(s_rd_t *rd, uint32_t st, const uint8_t **pp)
 {
-    const uint8_t *p = rd->cur.p;
-    size_t avail = (size_t) (rd->cur.end - p), n;
-    size_t hdr = s_str_head(p, avail, &n);
+    const uint8_t *p = *pp, *const end = rd->cur.end;
+    size_t n, hdr = s_str_head(p, (size_t) (end - p), &n);
     if (hdr) {
-        it->type = ZB_MPK_STR;
-        it->v.raw.ptr = p + hdr;
-        it->v.raw.len = (uint32_t) n;
-        it->v.raw.ext_type = 0;
-        rd->cur.p = p + hdr + n;
+        *pp = p + hdr + n;
+        mt_ctx_string(rd->ctx, st, (const char *) p + hdr, n);
         return 0;
     }
-    if (avail) {
-        uint8_t b = *p;
-        if ((b & 0xe0) == 0x80) {
-            it->type = (b & 0xf0) == 0x80 ? ZB_MPK_MAP : ZB_MPK_ARRAY;
-            it->v.count = b & 0x0f;
-            rd->cur.p = p + 1;
-            return 0;
+    if (p < end && (*p <= 0x7f || (*p == 0xcb && end - p >= 9))) {
+        mt_value_t num = {.type = MT_V_NUM};
+        if (*p <= 0x7f) {
+            num.num = *p;
+            *pp = p + 1;
+        } else {
+            num.num = s_f64(p + 1);
+            *pp = p + 9;
         }
-        if (b == 0xcb && avail >= 9) {
-            it->type = ZB_MPK_FLOAT;
-            it->v.f = s_f64(p + 1);
-            rd->cur.p = p + 9;
-            return 0;
-        }
+        if (mt_state_wants_value(rd->m, st))
+            mt_ctx_value(rd->ctx, st, &num);
+        return 0;
     }
-    return zb_mpk_read(&rd->cur, it);
+    if (p < end && *p == 0x90 && rd->depth < MT_MAX_DEPTH) {
+        *pp = p + 1; /* an empty array ("resources": []): absent, as s_value_any() finds */
+        return 0;
+    }
+    int rc;
+    if (p < end && (*p & 0xf0) == 0x80 && mt_state_has_children(rd->m, st)) {
+        rd->cur.p = p + 1; /* an object some rule looks into (detail) */
+        rc = s_map(rd, st, *p & 0x0f);
+    } else {
+        rd->cur.p = p;
+        rc = s_value_any(rd, st);
+    }
+    *pp = rd->cur.p;
+    return rc;
 }
-
-static int s_value(s_rd_t *rd, uint32_t st);
 
 /* A key in another form than fixstr (str8, longer strings); kept out of
  * the map loop so that its cursor and key stay in registers. */
@@ -159,54 +171,22 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
             p = rd->cur.p;
             continue;
         }
-        /* The most common leaf, a string, read right here. */
-        size_t n, hdr = s_str_head(p, (size_t) (end - p), &n);
-        if (hdr) {
-            const char *v = (const char *) p + hdr;
-            p += hdr + n;
-            mt_ctx_string(rd->ctx, child, v, n);
-            continue;
-        }
-        if (p < end && (*p <= 0x7f || (*p == 0xcb && end - p >= 9))) {
-            /* a number in its two common forms (fixint, float64) */
-            mt_value_t num = {.type = MT_V_NUM};
-            if (*p <= 0x7f) {
-                num.num = *p++;
-            } else {
-                num.num = s_f64(p + 1);
-                p += 9;
-            }
-            if (mt_state_wants_value(rd->m, child))
-                mt_ctx_value(rd->ctx, child, &num);
-            continue;
-        }
-        if (p < end && *p == 0x90 && rd->depth < MT_MAX_DEPTH) {
-            p++; /* an empty array ("resources": []): absent, as s_value() finds */
-            continue;
-        }
-        int rc;
-        if (p < end && (*p & 0xf0) == 0x80 && mt_state_has_children(rd->m, child)) {
-            /* an object some rule looks into (detail): no general read */
-            rd->cur.p = p + 1;
-            rc = s_map(rd, child, *p & 0x0f);
-        } else {
-            rd->cur.p = p;
-            rc = s_value(rd, child);
-        }
-        if (rc != 0)
+        if (s_value(rd, child, &p) != 0)
             return -1;
-        p = rd->cur.p;
     }
     rd->cur.p = p;
     rd->depth--;
     return 0;
 }
 
-static int s_value(s_rd_t *rd, uint32_t st)
+/* Not inline: the rare forms (str16, other integers, float32, nil, bools,
+ * bin, ext, maps no rule looks into or larger than 15 pairs, non-empty
+ * arrays), read through zb_mpk. */
+static MT_NOINLINE int s_value_any(s_rd_t *rd, uint32_t st)
 {
     const uint8_t *at = rd->cur.p;
     zb_mpk_item_t it;
-    if (s_item(rd, &it) != 0)
+    if (zb_mpk_read(&rd->cur, &it) != 0)
         return s_fail(rd, "truncated or invalid value");
     bool wants = mt_state_wants_value(rd->m, st);
     mt_value_t v = {0};
@@ -226,11 +206,13 @@ static int s_value(s_rd_t *rd, uint32_t st)
         if (it.v.count > 0) {
             if (mt_ctx_push_array(rd->ctx) != 0)
                 return s_fail(rd, "out of memory");
+            const uint8_t *p = rd->cur.p;
             for (uint32_t i = 0; i < it.v.count; i++) {
                 mt_ctx_set_index(rd->ctx, i);
-                if (s_value(rd, st) != 0)
+                if (s_value(rd, st, &p) != 0)
                     return -1;
             }
+            rd->cur.p = p;
             mt_ctx_pop_array(rd->ctx);
         }
         rd->depth--;
