@@ -322,13 +322,9 @@ static int s_ab_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
             s_abx_del(m, st, id, a, i);
             goto fail;
         }
-        /* A value listed twice is one key: each key then leads to distinct
-         * entries, so matching can tell from a key's length alone that it
-         * excludes every entry (the counts stay per listed value, and
-         * removing the second copy finds nothing to remove). */
-        const mt_hentry_t *dup = mt_hmap_find(&m->map, st, tag, bytes, len);
-        bool listed = dup && dup->n_vals && dup->vals[dup->n_vals - 1] == id;
-        if (!listed && s_key_add(m, st, tag, bytes, len, id) != 0) {
+        /* Each key once per entry: the parser dropped values listed twice
+         * (s_ab_unique() in pattern_parse.c). */
+        if (s_key_add(m, st, tag, bytes, len, id) != 0) {
             if (ls)
                 s_lenset_del(ls, len);
             s_abx_del(m, st, id, a, i);

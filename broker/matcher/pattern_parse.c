@@ -379,6 +379,92 @@ static int s_string_or_list(s_cc_t *cc, const zb_json_t *v, const zb_json_t **it
     return 0;
 }
 
+/* One value of an anything-but list as the value index keys it (see
+ * s_ab_key() in automaton.c), and its place in the list. */
+typedef struct {
+    uint8_t shape;         /* MT_SHAPE_*: MT_SHAPE_EXACT but for wildcards */
+    uint32_t len;
+    const char *bytes;     /* the listed text, or NULL for num */
+    uint8_t num[8];        /* mt_num_key() of a number */
+    uint32_t at;
+} s_abkey_t;
+
+static int s_abkey_cmp(const void *x, const void *y)
+{
+    const s_abkey_t *a = x, *b = y;
+    if (a->shape != b->shape)
+        return a->shape < b->shape ? -1 : 1;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    int c = memcmp(a->bytes ? a->bytes : (const char *) a->num, b->bytes ? b->bytes : (const char *) b->num, a->len);
+    if (c != 0)
+        return c;
+    return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* Drops the values of anything-but `a` whose key an earlier one has ("x"
+ * listed twice, 0 and -0, "A" and "a" folded), keeping the order of the
+ * rest: automaton.c then indexes every key of an entry once, and matching
+ * can tell from a key's count of entries that it excludes them all
+ * (s_ab_exclude() in match.c). Wildcards checked with their glob have no
+ * key and stay. 0, or -1 when memory runs out. */
+static int s_ab_unique(mt_alt_t *a)
+{
+    uint32_t n = a->n_list, nk = 0;
+    s_abkey_t *keys = malloc((n + 1) * sizeof *keys);
+    bool *drop = calloc(n + 1, sizeof *drop);
+    if (!keys || !drop) {
+        free(keys);
+        free(drop);
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        s_abkey_t *k = &keys[nk];
+        k->shape = a->shape ? a->shape[i] : MT_SHAPE_EXACT;
+        if (k->shape == MT_SHAPE_INNER)
+            continue;
+        k->at = i;
+        if (a->nums) {
+            mt_num_key(a->nums[i], k->num);
+            k->bytes = NULL;
+            k->len = 8;
+        } else {
+            k->bytes = a->list[i];
+            k->len = a->list_len[i];
+        }
+        nk++;
+    }
+    qsort(keys, nk, sizeof *keys, s_abkey_cmp);
+    for (uint32_t i = 1; i < nk; i++) {
+        s_abkey_t same = keys[i - 1];
+        same.at = keys[i].at;
+        drop[keys[i].at] = s_abkey_cmp(&same, &keys[i]) == 0;
+    }
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (drop[i]) {
+            if (a->list)
+                free(a->list[i]);
+            continue;
+        }
+        if (a->list) {
+            a->list[w] = a->list[i];
+            a->list_len[w] = a->list_len[i];
+        }
+        if (a->nums)
+            a->nums[w] = a->nums[i];
+        if (a->shape) {
+            a->shape[w] = a->shape[i];
+            a->globs[w] = a->globs[i];
+        }
+        w++;
+    }
+    a->n_list = w;
+    free(keys);
+    free(drop);
+    return 0;
+}
+
 /* Values in one anything-but list: a validation bound on pattern size only;
  * matching cost does not depend on it (the values are hash keys). */
 #define MT_MAX_LIST 4096
@@ -518,6 +604,8 @@ static int s_anything_but(s_cc_t *cc, mt_leaf_t *leaf, const zb_json_t *v)
     default:
         rc = FAIL(cc, v, "Value of anything-but must be an array or single string/number value.");
     }
+    if (rc == 0 && s_ab_unique(a) != 0)
+        goto oom;
 out:
     if (saved != SIZE_MAX)
         s_path_pop(cc, saved);

@@ -1484,6 +1484,47 @@ static void anything_but_with_a_value_listed_twice(void **state)
     zb_matcher_destroy(&m);
 }
 
+/* The same for every kind of anything-but whose values are keys: values
+ * with one key (a number and its negative zero, two spellings of one
+ * folded string, a prefix or a wildcard listed twice) are one exclusion.
+ * Five keys on the field, so they are probed (MT_AB_LINEAR). */
+static void anything_but_kinds_with_a_value_listed_twice(void **state)
+{
+    (void) state;
+    static const struct {
+        const char *a, *b;   /* a lists its first value twice */
+        const char *in_a;    /* excluded by a only */
+        const char *in_b;    /* excluded by b only */
+    } cases[] = {
+        {"{\"k\":[{\"anything-but\":[0,-0,1,2,3]}]}", "{\"k\":[{\"anything-but\":[5]}]}", "{\"k\":0}",
+         "{\"k\":5}"},
+        {"{\"k\":[{\"anything-but\":{\"equals-ignore-case\":[\"X\",\"x\",\"p\",\"q\",\"r\"]}}]}",
+         "{\"k\":[{\"anything-but\":{\"equals-ignore-case\":[\"y\"]}}]}", "{\"k\":\"x\"}", "{\"k\":\"Y\"}"},
+        {"{\"k\":[{\"anything-but\":{\"prefix\":[\"x\",\"x\",\"p\",\"q\",\"r\"]}}]}",
+         "{\"k\":[{\"anything-but\":{\"prefix\":[\"y\"]}}]}", "{\"k\":\"xa\"}", "{\"k\":\"ya\"}"},
+        {"{\"k\":[{\"anything-but\":{\"wildcard\":[\"x*\",\"x*\",\"p\",\"q\",\"r\"]}}]}",
+         "{\"k\":[{\"anything-but\":{\"wildcard\":[\"y\"]}}]}", "{\"k\":\"xa\"}", "{\"k\":\"y\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        zb_matcher_t *m = zb_matcher_new();
+        zb_match_ctx_t *ctx = zb_match_ctx_new();
+        zb_matcher_error_t err;
+        assert_int_equal(zb_matcher_add(m, 1, ZB_FORMAT_JSON, cases[i].a, strlen(cases[i].a), &err), 0);
+        assert_int_equal(zb_matcher_add(m, 2, ZB_FORMAT_JSON, cases[i].b, strlen(cases[i].b), &err), 0);
+        uint64_t ids[4];
+        assert_int_equal(s_ids(m, ctx, cases[i].in_a, ids), 1);
+        assert_int_equal(ids[0], 2);
+        assert_int_equal(s_ids(m, ctx, cases[i].in_b, ids), 1);
+        assert_int_equal(ids[0], 1);
+        assert_int_equal(zb_matcher_remove(m, 1), 0);
+        assert_int_equal(s_ids(m, ctx, cases[i].in_a, ids), 1);
+        assert_int_equal(zb_matcher_remove(m, 2), 0);
+        assert_int_equal(s_ids(m, ctx, cases[i].in_a, ids), 0);
+        zb_match_ctx_destroy(&ctx);
+        zb_matcher_destroy(&m);
+    }
+}
+
 /* Thousands of rules: the excluded values are probed. */
 static void anything_but_agrees_with_brute_force(void **state)
 {
@@ -2022,6 +2063,7 @@ int main(void)
         cmocka_unit_test(anything_but_agrees_with_brute_force),
         cmocka_unit_test(mixed_rules_agree_with_brute_force),
         cmocka_unit_test(anything_but_with_a_value_listed_twice),
+        cmocka_unit_test(anything_but_kinds_with_a_value_listed_twice),
         cmocka_unit_test(few_anything_but_rules_agree_with_brute_force),
         cmocka_unit_test(a_value_every_anything_but_excludes_agrees_with_the_model),
         cmocka_unit_test(long_anything_but_lists_on_large_arrays),
