@@ -38,6 +38,7 @@ void mt_state_free_contents(mt_state_t *s)
 #define COND(m, i) MT_AT((m)->conds, mt_cond_t, i)
 #define SUB(m, i) MT_AT((m)->subs, mt_sub_t, i)
 #define RULE(m, i) MT_AT((m)->rules, mt_rule_t, i)
+#define WCENT(m, i) MT_AT((m)->wcents, mt_wcent_t, i)
 
 uint32_t mt_child(const zb_matcher_t *m, uint32_t parent, const char *name, size_t len)
 {
@@ -456,15 +457,39 @@ static void s_wc_grams_del(zb_matcher_t *m, uint32_t st, uint32_t id, const char
     }
 }
 
+/* Puts gram-indexed wildcard id first in state st's list of them. */
+static void s_wc_link(zb_matcher_t *m, uint32_t st, uint32_t id)
+{
+    mt_state_t *s = STATE(m, st);
+    mt_wcent_t *e = WCENT(m, id);
+    e->prev = 0;
+    e->next = s->wc_grams;
+    if (s->wc_grams)
+        WCENT(m, s->wc_grams - 1)->prev = id + 1;
+    s->wc_grams = id + 1;
+}
+
+static void s_wc_unlink(zb_matcher_t *m, uint32_t st, uint32_t id)
+{
+    const mt_wcent_t *e = WCENT(m, id);
+    if (e->prev)
+        WCENT(m, e->prev - 1)->next = e->next;
+    else
+        STATE(m, st)->wc_grams = e->next;
+    if (e->next)
+        WCENT(m, e->next - 1)->prev = e->prev;
+}
+
 /* Once state st has MT_GRAM_RUN_MAX *...* wildcards, those indexed under
  * a run move to their least shared single gram, so a large state makes
  * no value check a wildcard for a gram other than its rarest. One that
  * cannot move (memory) keeps its run: still exact, only less selective. */
 static void s_wc_unrun(zb_matcher_t *m, uint32_t st)
 {
-    for (uint32_t id = 0; id < m->wcents.n; id++) {
-        mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, id);
-        if (!e->in_use || e->n_grams < 2 || COND(m, e->cond)->state != st)
+    for (uint32_t i = STATE(m, st)->wc_grams; i; i = WCENT(m, i - 1)->next) {
+        uint32_t id = i - 1;
+        mt_wcent_t *e = WCENT(m, id);
+        if (e->n_grams < 2)
             continue;
         char gram[MT_GRAM + MT_GRAM_RUN - 1];
         s_wc_run(m, st, e->glob, gram); /* one gram: the state is at MT_GRAM_RUN_MAX */
@@ -472,7 +497,7 @@ static void s_wc_unrun(zb_matcher_t *m, uint32_t st)
             continue;
         mt_state_t *s = STATE(m, st);
         s->wc_gram_cnt[s_gram_bucket(gram)]++;
-        e = MT_AT(m->wcents, mt_wcent_t, id);
+        e = WCENT(m, id);
         s_wc_grams_del(m, st, id, e->run, e->n_grams);
         s->wc_run_cnt[e->n_grams]--;
         s->wc_run_cnt[1]++;
@@ -506,13 +531,14 @@ static int s_wc_gram_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt
     }
     s->n_wc_gram++;
     s->wc_run_cnt[k]++;
-    mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, id);
+    mt_wcent_t *e = WCENT(m, id);
     e->in_use = true;
     e->cond = cond;
     e->glob = a->glob;
     memcpy(e->run, run, MT_GRAM + k - 1);
     e->n_grams = (uint8_t) k;
     a->ent = id;
+    s_wc_link(m, st, id);
     if (s->n_wc_gram == MT_GRAM_RUN_MAX)
         s_wc_unrun(m, st);
     return 1;
@@ -540,7 +566,7 @@ static int s_wc_install(zb_matcher_t *m, uint32_t st, uint32_t cond, mt_alt_t *a
         mt_table_release(&m->wcents, id);
         return -1;
     }
-    mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, id);
+    mt_wcent_t *e = WCENT(m, id);
     e->in_use = true;
     e->cond = cond;
     e->glob = a->glob;
@@ -559,10 +585,11 @@ static bool s_wc_uninstall(zb_matcher_t *m, uint32_t st, const mt_alt_t *a)
     if (!tag) {
         if (!s_wc_has_gram(a->glob))
             return false; /* listed, not indexed */
-        mt_wcent_t *e = MT_AT(m->wcents, mt_wcent_t, a->ent);
+        mt_wcent_t *e = WCENT(m, a->ent);
         s_wc_grams_del(m, st, a->ent, e->run, e->n_grams);
         s->n_wc_gram--;
         s->wc_run_cnt[e->n_grams]--;
+        s_wc_unlink(m, st, a->ent);
         mt_table_release(&m->wcents, a->ent);
         return true;
     }

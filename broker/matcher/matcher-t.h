@@ -273,6 +273,9 @@ typedef struct mt_wcent {
      * keys at run + 0 .. run + n_grams - 1), chosen when installed. */
     char run[MT_GRAM + MT_GRAM_RUN - 1];
     uint8_t n_grams;
+    /* The other gram-indexed ones of its state (mt_state_t.wc_grams):
+     * ids + 1, 0 at the ends. */
+    uint32_t prev, next;
 } mt_wcent_t;
 
 /* A state's reference to an entry: what the per-value loop needs without
@@ -338,6 +341,9 @@ typedef struct mt_state {
     uint32_t n_wc_gram;
     uint32_t wc_run_cnt[MT_GRAM_RUN + 1];
     uint32_t *wc_gram_cnt;
+    /* Those wildcards, linked through their mt_wcent_t (first id + 1, 0
+     * when none), so that moving them off their runs visits them alone. */
+    uint32_t wc_grams;
     /* The buckets (mt_key_bucket(): tag, length, first and last byte) of
      * the keys this state holds in the value index, as bits, and how many
      * keys fall in each, saturating (NULL until the first): a probe whose
