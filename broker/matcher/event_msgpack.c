@@ -46,12 +46,12 @@ static int s_skip(s_rd_t *rd)
  * other form or a truncated one. */
 static inline size_t s_str_head(const uint8_t *p, size_t avail, size_t *n)
 {
-    uint32_t b = avail ? *p : 0;
-    if ((b & 0xe0) == 0xa0 && (b & 0x1f) < avail) {
-        *n = b & 0x1f;
+    size_t fix = avail ? (size_t) *p - 0xa0 : SIZE_MAX; /* as in s_map() */
+    if (fix < 32 && fix < avail) {
+        *n = fix;
         return 1;
     }
-    if (b == 0xd9 && avail >= 2 && avail - 2 >= p[1]) {
+    if (fix == 0xd9 - 0xa0 && avail >= 2 && avail - 2 >= p[1]) {
         *n = p[1];
         return 2;
     }
@@ -139,11 +139,12 @@ static int s_map(s_rd_t *rd, uint32_t st, uint32_t count)
     for (; count > 0; count--) {
         const char *k;
         uint32_t klen;
-        uint32_t b = p < end ? *p : 0;
-        if ((b & 0xe0) == 0xa0 && (b & 0x1f) < (size_t) (end - p)) {
-            klen = b & 0x1f;
+        /* a fixstr is 0xa0 + its length: one subtraction tells both */
+        size_t fix = p < end ? (size_t) *p - 0xa0 : SIZE_MAX;
+        if (fix < 32 && fix < (size_t) (end - p)) {
+            klen = (uint32_t) fix;
             k = (const char *) p + 1;
-            p += 1 + klen;
+            p += 1 + fix;
         } else {
             /* through copies: the loop's own variables stay in registers */
             const uint8_t *q = p;
