@@ -18,6 +18,43 @@
 #include "matcher.h"
 #include "zb_buf.h"
 
+/* The matcher and match context most tests start from (cmocka fixture):
+ * made before each, destroyed after it even when it fails. */
+typedef struct {
+    zb_matcher_t *m;
+    zb_match_ctx_t *ctx;
+} s_fx_t;
+
+static int s_fx_setup(void **state)
+{
+    s_fx_t *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->m = zb_matcher_new();
+    f->ctx = zb_match_ctx_new();
+    *state = f;
+    return f->m && f->ctx ? 0 : -1;
+}
+
+static int s_fx_teardown(void **state)
+{
+    s_fx_t *f = *state;
+    zb_match_ctx_destroy(&f->ctx);
+    zb_matcher_destroy(&f->m);
+    free(f);
+    return 0;
+}
+
+static zb_matcher_t *s_fx_matcher(void **state)
+{
+    return ((s_fx_t *) *state)->m;
+}
+
+static zb_match_ctx_t *s_fx_ctx(void **state)
+{
+    return ((s_fx_t *) *state)->ctx;
+}
+
 /* 1 match, 0 no match, -1 pattern refused, -2 event refused. */
 static int s_match(const char *pattern, const char *event)
 {
@@ -351,7 +388,6 @@ static void structural_refusals_name_the_path(void **state)
 
 static void hostile_events_are_refused(void **state)
 {
-    (void) state;
     assert_int_equal(s_match("{\"a\":[1]}", "[1]"), -2);
     assert_int_equal(s_match("{\"a\":[1]}", "{\"a\":1} x"), -2);
     assert_int_equal(s_match("{\"a\":[1]}", "{\"a\":\"\xff\"}"), -2);
@@ -393,8 +429,8 @@ static void hostile_events_are_refused(void **state)
     }
     zb_buf_destroy(&p);
     zb_buf_destroy(&b);
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     const uint64_t *ids;
     const uint8_t not_map[] = {0x91, 0x01};
@@ -403,8 +439,6 @@ static void hostile_events_are_refused(void **state)
     assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_MSGPACK, int_key, sizeof int_key, &ids, &err), -1);
     const uint8_t truncated[] = {0x81, 0xa1, 'a', 0xdb, 0xff, 0xff, 0xff, 0xff};
     assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_MSGPACK, truncated, sizeof truncated, &ids, &err), -1);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 static void combinatorial_events_are_refused_not_stalled(void **state)
@@ -467,9 +501,8 @@ static int s_ids(zb_matcher_t *m, zb_match_ctx_t *ctx, const char *event, uint64
 
 static void replace_and_remove(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     uint64_t ids[8];
     const char *p1 = "{\"a\":[\"x\"]}", *p2 = "{\"a\":[\"y\"]}";
@@ -496,8 +529,6 @@ static void replace_and_remove(void **state)
     assert_int_equal(s_ids(m, ctx, "{}", ids), 1);
     assert_int_equal(zb_matcher_remove(m, 3), 0);
     assert_int_equal(s_ids(m, ctx, "{}", ids), 0);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 static void removal_releases_memory(void **state)
@@ -527,9 +558,8 @@ static void removal_releases_memory(void **state)
 
 static void many_rules_match_like_one(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     const int n = 20000;
     for (int i = 0; i < n; i++) {
@@ -556,8 +586,6 @@ static void many_rules_match_like_one(void **state)
     for (int i = 0; i < n; i += 2)
         assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
     assert_int_equal(s_ids(m, ctx, "{\"detail\":{\"id\":\"id-1234\"}}", ids), 0);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* A state's key filter lets a probe skip the hash when no key has its
@@ -566,9 +594,8 @@ static void many_rules_match_like_one(void **state)
  * hide another that falls in the same bucket. */
 static void key_filter_never_hides_a_key(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     char p[128];
     for (int i = 0; i < 10; i++) {
@@ -624,8 +651,6 @@ static void key_filter_never_hides_a_key(void **state)
     assert_int_equal(ids[0], 399);
     assert_int_equal(zb_matcher_remove(m, 399), 0);
     assert_int_equal(s_ids(m, ctx, "{\"k\":\"v\"}", ids), 0);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* Child fields are found by comparing names (a state with few children)
@@ -672,12 +697,11 @@ static void field_names_of_every_length_are_told_apart(void **state)
  * live, must each lead to their own rule only, in JSON and msgpack. */
 static void few_children_added_and_removed_are_found(void **state)
 {
-    (void) state;
     static const char *names[] = {"a", "b", "", "ab", "ba", "abcdefgh", "abcdefghi", "abcdefghj",
                                   "abcdefghijklmnopq", "r\u00e9gion", "region", "source"};
     enum { N = sizeof names / sizeof names[0] };
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     zb_buf_t *mp = zb_buf_new(64);
     bool live[N] = {false};
@@ -715,8 +739,6 @@ static void few_children_added_and_removed_are_found(void **state)
         }
     }
     zb_buf_destroy(&mp);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* A string at a field with only exact values, prefixes and suffixes is
@@ -727,14 +749,13 @@ static void few_children_added_and_removed_are_found(void **state)
  * JSON and msgpack, is the model's. */
 static void affix_fields_skipped_by_their_filter_agree_with_the_model(void **state)
 {
-    (void) state;
     enum { N = 24, KINDS = 3 };
     static const char *alpha[] = {"a", "b", "\u00e9"}; /* JSON text, one letter each */
     char rule[N][16];  /* the letters as indexes, '0' + k */
     int kind[N];       /* 0 exact, 1 prefix, 2 suffix */
     bool live[N] = {false};
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     zb_buf_t *mp = zb_buf_new(256);
     uint32_t seed = 4242;
@@ -793,8 +814,6 @@ static void affix_fields_skipped_by_their_filter_agree_with_the_model(void **sta
     }
 #undef RND
     zb_buf_destroy(&mp);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* The msgpack reader decodes the common forms itself (fixstr and str8
@@ -803,9 +822,8 @@ static void affix_fields_skipped_by_their_filter_agree_with_the_model(void **sta
  * proper prefix of an event is refused, whichever form it ends in. */
 static void msgpack_events_cut_anywhere_are_refused(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     static const char *rules[] = {
         "{\"s\":[\"abcdefghijklmnopqrstuvwxyz0123456789abcd\"]}",
@@ -831,17 +849,14 @@ static void msgpack_events_cut_anywhere_are_refused(void **state)
         free(cut);
     }
     zb_buf_destroy(&mp);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 static void random_add_remove_keeps_the_index_exact(void **state)
 {
-    (void) state;
     enum { N = 4000 };
     static bool live[N];
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     uint32_t seed = 99;
     for (int step = 0; step < 40000; step++) {
@@ -875,8 +890,6 @@ static void random_add_remove_keeps_the_index_exact(void **state)
     for (int i = 0; i < N; i++)
         want += live[i] && i % 97 == 5;
     assert_int_equal(n, want);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 typedef struct {
@@ -895,11 +908,10 @@ static bool s_in(const s_range_t *r, double x)
 
 static void many_numeric_ranges_agree_with_brute_force(void **state)
 {
-    (void) state;
     enum { N = 3000 };
     static s_range_t r[N];
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     uint32_t seed = 12345;
 #define RND() (seed = seed * 1103515245u + 12345u, (seed >> 8) % 1000)
@@ -945,15 +957,12 @@ static void many_numeric_ranges_agree_with_brute_force(void **state)
                 assert_int_equal(zb_matcher_remove(m, (uint64_t) i), 0);
     }
 #undef RND
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 static void many_cidr_blocks(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     /* 10.i.0.0/16 for i < 200, plus 10.0.0.0/8 and fd00::/8 */
     for (int i = 0; i < 200; i++) {
@@ -972,15 +981,12 @@ static void many_cidr_blocks(void **state)
     assert_int_equal(s_ids(m, ctx, "{\"ip\":\"fdab::1\"}", ids), 1);
     assert_int_equal(ids[0], 1001);
     assert_int_equal(s_ids(m, ctx, "{\"ip\":\"11.0.0.1\"}", ids), 0);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 static void msgpack_patterns_and_native_types(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     zb_buf_t *p = zb_buf_new(64);
     zb_json_error_t jerr;
@@ -1004,8 +1010,6 @@ static void msgpack_patterns_and_native_types(void **state)
     assert_int_equal(zb_matcher_add_tree(m, 11, zb_json_root(doc), &err), -1);
     assert_string_equal(err.path, "c");
     zb_json_doc_destroy(&doc);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* ---- anything-but at scale ------------------------------------------------------------ */
@@ -1365,14 +1369,13 @@ static int s_mleaf_json(const s_mleaf_t *l, char *p, size_t cap)
  * where the state's keys could hold them). */
 static void mixed_rules_agree_with_brute_force(void **state)
 {
-    (void) state;
     enum { N = 400, EVENTS = 300, F = 4 };
     static s_mleaf_t leaves[N][3];
     static int n_leaves[N];
     static bool live[N], want[N];
     char p[512];
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     zb_buf_t *mp = zb_buf_new(256);
     s_rng = 4242u;
@@ -1446,8 +1449,6 @@ static void mixed_rules_agree_with_brute_force(void **state)
     }
     s_remove_live(m, live, N);
     zb_buf_destroy(&mp);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* A value listed twice in one anything-but is one excluded key: a value
@@ -1455,9 +1456,8 @@ static void mixed_rules_agree_with_brute_force(void **state)
  * that must not be mistaken for a key that merely holds two copies. */
 static void anything_but_with_a_value_listed_twice(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     const char *a = "{\"k\":[{\"anything-but\":[\"x\",\"x\",\"p\",\"q\",\"r\"]}]}";
     const char *b = "{\"k\":[{\"anything-but\":[\"y\"]}]}";
@@ -1480,8 +1480,6 @@ static void anything_but_with_a_value_listed_twice(void **state)
     assert_int_equal(s_ids(m, ctx, "{\"k\":\"z\"}", ids), 1);
     assert_int_equal(zb_matcher_remove(m, 1), 0);
     assert_int_equal(s_ids(m, ctx, "{\"k\":\"z\"}", ids), 0);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* The same for every kind of anything-but whose values are keys: values
@@ -1623,10 +1621,9 @@ static void a_value_every_anything_but_excludes_agrees_with_the_model(void **sta
  * indexed it is one probe and the firing rules per value. */
 static void long_anything_but_lists_on_large_arrays(void **state)
 {
-    (void) state;
     enum { RULES = 100, LIST = 4000, VALUES = 200000 };
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     zb_buf_t *b = zb_buf_new(LIST * 8);
     /* rule r excludes 0..3998 and 100000 + r */
@@ -1664,8 +1661,6 @@ static void long_anything_but_lists_on_large_arrays(void **state)
     }
     zb_buf_destroy(&ev);
     zb_buf_destroy(&b);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* Wildcards with inner stars are checked one by one per value; one event
@@ -1673,9 +1668,8 @@ static void long_anything_but_lists_on_large_arrays(void **state)
  * refused instead of stalling the matcher. */
 static void wildcard_checks_have_a_budget(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     for (int r = 0; r < 12; r++) {
         char p[128];
@@ -1710,8 +1704,6 @@ static void wildcard_checks_have_a_budget(void **state)
         }
     }
     zb_buf_destroy(&ev);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* Brute-force model for the wildcard index tests: w[i] (stride WL) is
@@ -1774,13 +1766,12 @@ static void s_flip_glob(zb_matcher_t *m, char (*w)[WL], bool *live, int i)
  * brute-force glob over every rule, before and after removals. */
 static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
 {
-    (void) state;
     enum { N = 2000 };
     char (*w)[WL] = calloc(N, sizeof *w);
     bool *live = calloc(N, sizeof *live);
     assert_non_null(w);
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     s_rng = 4242u;
     for (int i = 0; i < N; i++) {
         int len = 1 + (int) s_rand(9), o = 0;
@@ -1800,8 +1791,6 @@ static void wildcards_by_fixed_ends_agree_with_brute_force(void **state)
     for (int i = 1; i < N; i += 2)
         s_flip_glob(m, w, live, i);
     assert_int_equal(zb_matcher_size(m), 0);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
     free(w);
     free(live);
 }
@@ -1866,9 +1855,8 @@ static void contains_wildcards_by_gram_agree_with_brute_force(void **state)
  * per-event budget (one check per occurrence would spend 3.6 GB). */
 static void contains_wildcard_checked_once_per_value(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     const char *p = "{\"x\":[{\"wildcard\":\"*aaaa*b*\"}]}";
     assert_int_equal(zb_matcher_add(m, 1, ZB_FORMAT_JSON, p, strlen(p), &err), 0);
@@ -1884,8 +1872,6 @@ static void contains_wildcard_checked_once_per_value(void **state)
     zb_buf_append_str(ev, "b\"}");
     assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev->data, ev->len, &ids, &err), 1);
     zb_buf_destroy(&ev);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* Rules with the same leaf (path and alternatives) share one condition,
@@ -1895,11 +1881,10 @@ static void contains_wildcard_checked_once_per_value(void **state)
  * results must follow a model throughout (ASan checks the lifetimes). */
 static void shared_conditions_outlive_their_first_rule(void **state)
 {
-    (void) state;
     enum { N = 600 };
     bool live[N] = {false};
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     s_rng = 515u;
     /* rule i: source in one of 3 shared lists, detail-type t(i % 7), and
@@ -1944,17 +1929,14 @@ static void shared_conditions_outlive_their_first_rule(void **state)
             }
     }
     s_remove_live(m, live, N);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* Replacing a rule with the same pattern (it shares every condition with
  * itself for a moment) keeps it matching, and removing it leaves nothing. */
 static void replacing_a_rule_with_its_own_pattern(void **state)
 {
-    (void) state;
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     const char *p = "{\"source\": [\"a\"], \"detail\": {\"x\": [1, 2]}}";
     const char *ev = "{\"source\": \"a\", \"detail\": {\"x\": 2}}";
@@ -1967,8 +1949,6 @@ static void replacing_a_rule_with_its_own_pattern(void **state)
     assert_int_equal(zb_matcher_size(m), 1);
     assert_int_equal(zb_matcher_remove(m, 7), 0);
     assert_int_equal(zb_matcher_match(m, ctx, ZB_FORMAT_JSON, ev, strlen(ev), &ids, &err), 0);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 /* equals-ignore-case folds ASCII eight bytes at a time: every printable
@@ -2016,10 +1996,9 @@ static void ignore_case_folds_ascii_in_every_position(void **state)
  * cancel it); one event may make MT_AB_BUDGET (64 Mi) such visits. */
 static void anything_but_visits_have_a_budget(void **state)
 {
-    (void) state;
     enum { RULES = 2000 };
-    zb_matcher_t *m = zb_matcher_new();
-    zb_match_ctx_t *ctx = zb_match_ctx_new();
+    zb_matcher_t *m = s_fx_matcher(state);
+    zb_match_ctx_t *ctx = s_fx_ctx(state);
     zb_matcher_error_t err;
     for (int r = 0; r < RULES; r++) {
         char p[64];
@@ -2045,8 +2024,6 @@ static void anything_but_visits_have_a_budget(void **state)
         }
     }
     zb_buf_destroy(&ev);
-    zb_match_ctx_destroy(&ctx);
-    zb_matcher_destroy(&m);
 }
 
 int main(void)
@@ -2061,19 +2038,19 @@ int main(void)
         cmocka_unit_test(wildcard_complexity_limit),
         cmocka_unit_test(anything_but_forms),
         cmocka_unit_test(anything_but_agrees_with_brute_force),
-        cmocka_unit_test(mixed_rules_agree_with_brute_force),
-        cmocka_unit_test(anything_but_with_a_value_listed_twice),
+        cmocka_unit_test_setup_teardown(mixed_rules_agree_with_brute_force, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(anything_but_with_a_value_listed_twice, s_fx_setup, s_fx_teardown),
         cmocka_unit_test(anything_but_kinds_with_a_value_listed_twice),
         cmocka_unit_test(few_anything_but_rules_agree_with_brute_force),
         cmocka_unit_test(a_value_every_anything_but_excludes_agrees_with_the_model),
-        cmocka_unit_test(long_anything_but_lists_on_large_arrays),
-        cmocka_unit_test(wildcard_checks_have_a_budget),
-        cmocka_unit_test(anything_but_visits_have_a_budget),
-        cmocka_unit_test(wildcards_by_fixed_ends_agree_with_brute_force),
+        cmocka_unit_test_setup_teardown(long_anything_but_lists_on_large_arrays, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(wildcard_checks_have_a_budget, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(anything_but_visits_have_a_budget, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(wildcards_by_fixed_ends_agree_with_brute_force, s_fx_setup, s_fx_teardown),
         cmocka_unit_test(contains_wildcards_by_gram_agree_with_brute_force),
-        cmocka_unit_test(contains_wildcard_checked_once_per_value),
-        cmocka_unit_test(shared_conditions_outlive_their_first_rule),
-        cmocka_unit_test(replacing_a_rule_with_its_own_pattern),
+        cmocka_unit_test_setup_teardown(contains_wildcard_checked_once_per_value, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(shared_conditions_outlive_their_first_rule, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(replacing_a_rule_with_its_own_pattern, s_fx_setup, s_fx_teardown),
         cmocka_unit_test(ignore_case_folds_ascii_in_every_position),
         cmocka_unit_test(numeric_bounds_over_the_double_range),
         cmocka_unit_test(exists_on_leaves_only),
@@ -2082,21 +2059,21 @@ int main(void)
         cmocka_unit_test(or_at_every_level),
         cmocka_unit_test(or_combination_limit),
         cmocka_unit_test(structural_refusals_name_the_path),
-        cmocka_unit_test(hostile_events_are_refused),
+        cmocka_unit_test_setup_teardown(hostile_events_are_refused, s_fx_setup, s_fx_teardown),
         cmocka_unit_test(combinatorial_events_are_refused_not_stalled),
         cmocka_unit_test(duplicate_event_keys_read_the_same_in_both_forms),
-        cmocka_unit_test(replace_and_remove),
+        cmocka_unit_test_setup_teardown(replace_and_remove, s_fx_setup, s_fx_teardown),
         cmocka_unit_test(removal_releases_memory),
-        cmocka_unit_test(many_rules_match_like_one),
-        cmocka_unit_test(random_add_remove_keeps_the_index_exact),
-        cmocka_unit_test(key_filter_never_hides_a_key),
+        cmocka_unit_test_setup_teardown(many_rules_match_like_one, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(random_add_remove_keeps_the_index_exact, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(key_filter_never_hides_a_key, s_fx_setup, s_fx_teardown),
         cmocka_unit_test(field_names_of_every_length_are_told_apart),
-        cmocka_unit_test(few_children_added_and_removed_are_found),
-        cmocka_unit_test(affix_fields_skipped_by_their_filter_agree_with_the_model),
-        cmocka_unit_test(msgpack_events_cut_anywhere_are_refused),
-        cmocka_unit_test(many_numeric_ranges_agree_with_brute_force),
-        cmocka_unit_test(many_cidr_blocks),
-        cmocka_unit_test(msgpack_patterns_and_native_types),
+        cmocka_unit_test_setup_teardown(few_children_added_and_removed_are_found, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(affix_fields_skipped_by_their_filter_agree_with_the_model, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(msgpack_events_cut_anywhere_are_refused, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(many_numeric_ranges_agree_with_brute_force, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(many_cidr_blocks, s_fx_setup, s_fx_teardown),
+        cmocka_unit_test_setup_teardown(msgpack_patterns_and_native_types, s_fx_setup, s_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
