@@ -12,7 +12,7 @@
 #define RESULT_MAX (64 + sizeof(((zb_proto_error_t *) 0)->message))
 
 /* Precondition: b->now_ns and the time cache were stamped for this request
- * (ingest__clock), and reply is empty. Every entry was read and checked
+ * (ingest__start), and reply is empty. Every entry was read and checked
  * (ingest__entries) before the first is processed, and the reply's room
  * for every result is reserved before the first is accepted: once an
  * event is published, nothing can fail and answer the request as a whole

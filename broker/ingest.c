@@ -15,19 +15,6 @@
 #include "outbox.h"
 #include "target.h"
 
-void ingest__clock(zb_broker_t *b)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    b->now_ns = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    b->now_ms = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-    if (ts.tv_sec != b->time_sec) {
-        b->time_sec = ts.tv_sec;
-        zb_time_format(ts.tv_sec, b->time_text);
-    }
-}
-
 /* ==== validation ================================================================== */
 
 /* UTF-8 check with an ASCII fast path: event text is mostly ASCII, and
@@ -454,19 +441,36 @@ int ingest__read_entries(void *broker, zb_mpk_t *c)
     return 0;
 }
 
+void ingest__start(zb_broker_t *b)
+{
+    /* An earlier request's entries are no longer anyone's: a request
+     * whose decoding fails, or turns out another action, never takes
+     * them, and this one's body may sit at the same address. */
+    if (b->batch)
+        b->batch->val = NULL;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    b->now_ns = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    b->now_ms = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    if (ts.tv_sec != b->time_sec) {
+        b->time_sec = ts.tv_sec;
+        zb_time_format(ts.tv_sec, b->time_text);
+    }
+}
+
 int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len)
 {
-    if (!b->batch || b->batch->val != val) {
-        /* Decoded without the reader: read now (the value is valid
-         * msgpack, so only memory can fail). */
-        zb_mpk_t c;
-        zb_mpk_init(&c, val, len);
-        if (ingest__read_entries(b, &c) == -1 || !b->batch || b->batch->val != val)
-            return -1;
-    }
-    /* Taken: a later request whose body happens to sit at the same
-     * address must not find these entries read for it. */
-    b->batch->val = NULL;
+    if (b->batch && b->batch->val == val)
+        return 0; /* read by the decoder, for this request (ingest__start) */
+    /* The decoder runs the reader only after an Action naming PutEvents
+     * (zb_value_reader_t): Entries sent before the Action are read here,
+     * as are entries memory ran out for then. The value is valid msgpack,
+     * so only memory can fail. */
+    zb_mpk_t c;
+    zb_mpk_init(&c, val, len);
+    if (ingest__read_entries(b, &c) == -1 || !b->batch || b->batch->val != val)
+        return -1;
     return 0;
 }
 

@@ -14,9 +14,12 @@
 
 #include "broker-t.h"
 
-/* Stamps the current request: b->now_ns (monotonic, for latency), the
- * default event time and the id clock. Call once per request read. */
-void ingest__clock(zb_broker_t *b);
+/* Starts a request, before it is decoded: stamps b->now_ns (monotonic,
+ * for latency), the default event time and the id clock, and forgets the
+ * entries read for an earlier request, so that only this request's
+ * decoding can leave entries for ingest__entries. Call once per request
+ * read. */
+void ingest__start(zb_broker_t *b);
 
 /* Reads a request's PutEvents Entries into b->batch, checking them as it
  * goes: a zb_value_reader_t's read (zb_proto.h) for the key "Entries",
@@ -29,10 +32,10 @@ void ingest__clock(zb_broker_t *b);
 int ingest__read_entries(void *broker, zb_mpk_t *c);
 
 /* Makes b->batch hold the entries of the Entries value at val (len bytes,
- * valid msgpack: an array of at most max-entries-per-request items),
- * reading them unless the decoder did, for ingest__entry. Call once per
- * request: what the decoder read is taken, so a later request can never
- * be given it. Returns 0, or -1 when memory runs out. */
+ * valid msgpack: an array of at most max-entries-per-request items) of the
+ * request being handled, for ingest__entry: those the decoder read, or,
+ * when it did not read them (Entries came before the Action, or memory ran
+ * out then), read now. Returns 0, or -1 when memory runs out. */
 int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len);
 
 /* Takes entry i of b->batch. Precondition: ingest__entries succeeded for

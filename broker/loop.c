@@ -182,7 +182,7 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
     zb_request_t req;
     zb_proto_error_t err;
     zb_buf_reset(b->reply);
-    ingest__clock(b);
+    ingest__start(b);
     if ((int64_t) len > b->cfg->limits.max_request_bytes) {
         snprintf(err.message, sizeof err.message,
                  "Request of %zu bytes exceeds the limit of %lld bytes (max-request-bytes).", len,
@@ -191,7 +191,7 @@ void broker__handle(zb_broker_t *b, const void *body, size_t len)
         return;
     }
     /* PutEvents' entries are read in the pass that checks the request. */
-    zb_value_reader_t reader = { "Entries", 7, ingest__read_entries, b };
+    zb_value_reader_t reader = { "Entries", 7, ZB_ACTION_PUT_EVENTS, ingest__read_entries, b };
     if (zb_request_decode_with(&req, body, len, &reader, &err) == -1) {
         zb_reply_error(b->reply, req.request_id ? &req : NULL, err.code, err.message);
         return;

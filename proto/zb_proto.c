@@ -141,6 +141,9 @@ static int s_map_decode(zb_map_t *m, const void *buf, size_t len, const zb_value
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not a msgpack map.");
         return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
     }
+    /* The reader's action is the one named by the last Action read so far. */
+    const char *reader_action = reader ? zb_action_name(reader->action) : NULL;
+    bool reader_on = false;
     for (uint32_t i = 0; i < n; i++) {
         const char *key = NULL;
         uint32_t klen = 0;
@@ -148,7 +151,7 @@ static int s_map_decode(zb_map_t *m, const void *buf, size_t len, const zb_value
         if (!keyed && zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH) == -1)
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
         const uint8_t *val = c.p;
-        int rc = reader && keyed && klen == reader->key_len
+        int rc = reader_on && keyed && klen == reader->key_len
                          && memcmp(key, reader->key, klen) == 0
                      ? reader->read(reader->ctx, &c)
                      : zb_mpk_skip(&c, ZB_PROTO_MAX_DEPTH);
@@ -158,8 +161,17 @@ static int s_map_decode(zb_map_t *m, const void *buf, size_t len, const zb_value
             continue;
         zb_field_t *f = zb_map_put(m, key, klen, val, (uint32_t) (c.p - val));
         /* A dropped key was not in the map before either: NULL is right. */
-        if (slots && klen == 6 && memcmp(key, "Action", 6) == 0)
+        if (slots && klen == 6 && memcmp(key, "Action", 6) == 0) {
             slots->action = f;
+            if (reader) {
+                zb_mpk_t a;
+                const char *s;
+                uint32_t slen;
+                zb_mpk_init(&a, val, (size_t) (c.p - val));
+                reader_on = zb_mpk_read_str(&a, &s, &slen) == 0 && slen == strlen(reader_action)
+                            && memcmp(s, reader_action, slen) == 0;
+            }
+        }
         else if (slots && klen == 9 && memcmp(key, "RequestId", 9) == 0)
             slots->request_id = f;
     }

@@ -410,6 +410,82 @@ static void put_events_counts_failed_entries_past_one_byte_before_their_results(
     }
 }
 
+/* Writes one entry for bus orders: amount 500 (it matches) and Source
+ * "shop", or, when bad, the same bytes but for the key Xource in place of
+ * Source (that entry's InvalidArgument: Source is missing). */
+static void s_orders_entry(zb_buf_t *r, bool bad)
+{
+    zb_mpk_put_map(r, 4);
+    zb_put_cstr(r, bad ? "Xource" : "Source");
+    zb_put_cstr(r, "shop");
+    zb_put_cstr(r, "DetailType");
+    zb_put_cstr(r, "Big");
+    zb_put_cstr(r, "EventBusName");
+    zb_put_cstr(r, "orders");
+    zb_put_cstr(r, "Detail");
+    zb_put_cstr(r, "{\"amount\": 500}");
+}
+
+/* The decoder reads Entries only after an Action naming PutEvents: sent
+ * before it, they are read by the handler, and an earlier request's
+ * entries, read where this one's now lie, are never taken for them. */
+static void entries_before_the_action_are_read_and_never_an_earlier_requests(void **state)
+{
+    s_put_targets("x");
+    /* Entries first: read after decoding, and published */
+    zb_buf_t *r = zb_buf_new(256);
+    zb_mpk_put_map(r, 2);
+    zb_put_cstr(r, "Entries");
+    zb_mpk_put_array(r, 1);
+    s_orders_entry(r, false);
+    zb_put_cstr(r, "Action");
+    zb_put_cstr(r, "PutEvents");
+    s_send(r);
+    assert_int_equal(s_err.code, ZB_OK);
+    assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 0);
+    assert_int_equal(s_delivered, 1);
+    /* A: its good entry is read while decoding, then a last Action names
+     * no action, so nothing takes it. B, in the same bytes, holds its bad
+     * entry at the same offset (a 17-byte pair in place of A's Action)
+     * before its Action: A's entry, taken for it, would find "shop"
+     * where its Source was. */
+    zb_buf_reset(r);
+    zb_mpk_put_map(r, 3);
+    zb_put_cstr(r, "Action");
+    zb_put_cstr(r, "PutEvents");
+    zb_put_cstr(r, "Entries");
+    size_t at_a = r->len;
+    zb_mpk_put_array(r, 1);
+    s_orders_entry(r, false);
+    zb_put_cstr(r, "Action");
+    zb_put_cstr(r, "Nothing");
+    zb_buf_t *b2 = zb_buf_new(256);
+    zb_mpk_put_map(b2, 3);
+    zb_put_cstr(b2, "Pad");
+    zb_put_cstr(b2, "twelve bytes");
+    zb_put_cstr(b2, "Entries");
+    assert_int_equal(b2->len, at_a);
+    zb_mpk_put_array(b2, 1);
+    s_orders_entry(b2, true);
+    zb_put_cstr(b2, "Action");
+    zb_put_cstr(b2, "PutEvents");
+    uint8_t *body = malloc(r->len > b2->len ? r->len : b2->len);
+    memcpy(body, r->data, r->len);
+    broker__handle(s_b, body, r->len);
+    assert_int_equal(zb_reply_decode(&s_reply, s_b->reply->data, s_b->reply->len, &s_err), 0);
+    assert_int_equal(s_err.code, ZB_ERR_UNKNOWN_OPERATION);
+    memcpy(body, b2->data, b2->len);
+    broker__handle(s_b, body, b2->len);
+    broker__flush(s_b);
+    assert_int_equal(zb_reply_decode(&s_reply, s_b->reply->data, s_b->reply->len, &s_err), 0);
+    assert_int_equal(s_err.code, ZB_OK);
+    assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 1);
+    assert_int_equal(s_delivered, 1);
+    free(body);
+    zb_buf_destroy(&b2);
+    zb_buf_destroy(&r);
+}
+
 /* The bus an entry named is kept for the next request of a burst, and
  * not used once a request has removed it. */
 static void a_bus_deleted_between_two_requests_of_a_burst_is_not_used(void **state)
@@ -488,6 +564,9 @@ int main(void)
             a_bus_deleted_between_two_requests_of_a_burst_is_not_used, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(a_bus_kept_in_a_burst_is_forgotten_at_a_reload, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(
+            entries_before_the_action_are_read_and_never_an_earlier_requests, s_setup,
+            s_teardown),
         cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

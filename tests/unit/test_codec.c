@@ -179,10 +179,10 @@ static int s_reader(void *ctx, zb_mpk_t *c)
 
 static void request_decode_with_a_reader_reads_its_key_in_the_decoders_pass(void **state)
 {
-    static const zb_value_reader_t reader = { "Entries", 7, s_reader, NULL };
+    static const zb_value_reader_t reader = { "Entries", 7, ZB_ACTION_PUT_EVENTS, s_reader, NULL };
     zb_request_t req;
     zb_proto_error_t err;
-    zb_buf_t *b = s_map(3, "Entries", "one", "Action", "PutEvents", "Entries", "two");
+    zb_buf_t *b = s_map(3, "Action", "PutEvents", "Entries", "one", "Entries", "two");
     s_reader_calls = 0;
     assert_int_equal(zb_request_decode_with(&req, b->data, b->len, &reader, &err), 0);
     /* called for each occurrence; the map keeps the last, as the reader saw */
@@ -193,12 +193,57 @@ static void request_decode_with_a_reader_reads_its_key_in_the_decoders_pass(void
     zb_buf_destroy(&b);
 
     /* the reader's -1 is the decoder's: the whole request is not msgpack */
-    b = s_map(2, "Entries", "bad", "Action", "PutEvents");
+    b = s_map(2, "Action", "PutEvents", "Entries", "bad");
     assert_int_equal(zb_request_decode_with(&req, b->data, b->len, &reader, &err), -1);
     assert_int_equal(err.code, ZB_ERR_SERIALIZATION);
     assert_string_equal(err.message, "Request body is not valid msgpack.");
     assert_null(req.request_id);
     zb_buf_destroy(&b);
+}
+
+/* The reader runs only where the Action read before its key is the
+ * reader's: elsewhere the value is checked as any other (so "bad", which
+ * the reader refuses, is accepted as the string it is). */
+static void request_decode_with_a_reader_runs_it_only_after_its_action(void **state)
+{
+    static const zb_value_reader_t reader = { "Entries", 7, ZB_ACTION_PUT_EVENTS, s_reader, NULL };
+    zb_request_t req;
+    zb_proto_error_t err;
+    static const struct {
+        int n;
+        const char *kv[6];
+        zb_action_t action;
+        int calls;
+    } cases[] = {
+        { 2, { "Action", "PutRule", "Entries", "bad" }, ZB_ACTION_PUT_RULE, 0 },
+        { 2, { "Entries", "bad", "Action", "PutEvents" }, ZB_ACTION_PUT_EVENTS, 0 },
+        { 2, { "Action", "PutEvent", "Entries", "bad" }, ZB_ACTION_UNKNOWN, 0 },
+        /* a repeated Action: the one read last before the key counts */
+        { 3, { "Action", "PutRule", "Entries", "bad", "Action", "PutEvents" },
+          ZB_ACTION_PUT_EVENTS, 0 },
+        { 3, { "Action", "PutEvents", "Action", "ListRules", "Entries", "bad" },
+          ZB_ACTION_LIST_RULES, 0 },
+        { 3, { "Action", "PutEvents", "Entries", "one", "Action", "ListRules" },
+          ZB_ACTION_LIST_RULES, 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        zb_buf_t *b = zb_buf_new(64);
+        zb_mpk_put_map(b, (uint32_t) cases[i].n);
+        for (int k = 0; k < 2 * cases[i].n; k++)
+            zb_put_cstr(b, cases[i].kv[k]);
+        s_reader_calls = 0;
+        int rc = zb_request_decode_with(&req, b->data, b->len, &reader, &err);
+        assert_int_equal(s_reader_calls, cases[i].calls);
+        if (cases[i].action == ZB_ACTION_UNKNOWN) {
+            assert_int_equal(rc, -1);
+            assert_int_equal(err.code, ZB_ERR_UNKNOWN_OPERATION);
+        }
+        else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(req.action, cases[i].action);
+        }
+        zb_buf_destroy(&b);
+    }
 }
 
 static void request_begin_writes_what_request_decode_reads(void **state)
@@ -404,6 +449,7 @@ int main(void)
         cmocka_unit_test(map_decode_refuses_trailing_bytes_and_truncation),
         cmocka_unit_test(request_decode_reports_action_errors_and_keeps_request_id),
         cmocka_unit_test(request_decode_with_a_reader_reads_its_key_in_the_decoders_pass),
+        cmocka_unit_test(request_decode_with_a_reader_runs_it_only_after_its_action),
         cmocka_unit_test(request_begin_writes_what_request_decode_reads),
         cmocka_unit_test(require_str_uses_eventbridge_wording),
         cmocka_unit_test(envelope_round_trips_in_eventbridge_order),
