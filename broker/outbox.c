@@ -163,7 +163,11 @@ void outbox__deliver(zb_broker_t *b, zb_bus_t *bus, zb_rule_t *rule, zb_target_t
 }
 
 /* Empties the outbox but for an envelope being built, which moves to the
- * start of the bytes. */
+ * start of the bytes. If it had become an event, that event was handed
+ * over with the rest: only the envelope stays (without its id and
+ * topics), for the deliveries the caller makes directly, and it is no
+ * longer staged, so outbox__envelope_end drops it at once rather than
+ * leave bytes no event refers to until the next flush. */
 static void s_empty(zb_outbox_t *self)
 {
     self->nstaged = 0;
@@ -172,11 +176,12 @@ static void s_empty(zb_outbox_t *self)
         zb_buf_reset(self->bytes);
         return;
     }
-    size_t len = self->bytes->len - self->env_at;
+    size_t len = self->env_staged ? self->env_len : self->bytes->len - self->env_at;
     memmove(self->bytes->data, self->bytes->data + self->env_at, len);
     self->bytes->len = len;
     self->bytes->data[len] = '\0';
     self->env_at = 0;
+    self->env_staged = false;
 }
 
 void outbox__flush(zb_outbox_t *self, zb_broker_t *b)

@@ -69,7 +69,9 @@ void outbox__deliver(zb_broker_t *b, zb_bus_t *bus, zb_rule_t *rule, zb_target_t
 
 /* Delivers everything staged, in order, then empties the outbox. An
  * envelope being built (between outbox__envelope_begin and _end) is kept,
- * moved to the start of the bytes. */
+ * moved to the start of the bytes, for outbox__envelope; it is no longer
+ * an event (the one it became was delivered), so outbox__envelope_end
+ * drops it. */
 void outbox__flush(zb_outbox_t *self, zb_broker_t *b);
 
 /* Bytes held for staged deliveries, their records included (0 when

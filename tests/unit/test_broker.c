@@ -318,7 +318,7 @@ static size_t s_build_envelope(const char *id, uint8_t **copy)
     return len;
 }
 
-static void an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unless_staged(
+static void an_envelope_built_in_the_outbox_survives_a_flush_and_is_kept_only_while_staged(
     void **state)
 {
     s_put_targets("x");
@@ -347,9 +347,11 @@ static void an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unle
     assert_int_equal(len, len_b);
     assert_memory_equal(p, b2, len_b);
     outbox__envelope_end(s_b->outbox);
-    /* C: never staged, so dropped */
+    /* C: never staged, so dropped; B, whose event was delivered by the
+     * flush, was dropped at its end: C starts where B was */
     free(a);
     s_build_envelope(id_a, &a);
+    assert_ptr_equal(outbox__envelope(s_b->outbox, &len), p);
     outbox__envelope_end(s_b->outbox);
     assert_int_equal(outbox__bytes(s_b->outbox), 0);
     outbox__flush(s_b->outbox, s_b);
@@ -555,7 +557,7 @@ int main(void)
             entry_fields_last_value_wins_and_keys_past_the_field_table_are_dropped, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown(
-            an_envelope_built_in_the_outbox_survives_a_flush_and_is_dropped_unless_staged,
+            an_envelope_built_in_the_outbox_survives_a_flush_and_is_kept_only_while_staged,
             s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
             put_events_counts_failed_entries_past_one_byte_before_their_results, s_setup,
