@@ -463,10 +463,10 @@ int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len)
 {
     if (b->batch && b->batch->val == val)
         return 0; /* read by the decoder, for this request (ingest__start) */
-    /* The decoder runs the reader only after an Action naming PutEvents
-     * (zb_value_reader_t): Entries sent before the Action are read here,
-     * as are entries memory ran out for then. The value is valid msgpack,
-     * so only memory can fail. */
+    /* The decoder does not run the reader after an Action naming another
+     * action (zb_value_reader_t): Entries a repeated Action then makes
+     * PutEvents' are read here, as are entries memory ran out for then.
+     * The value is valid msgpack, so only memory can fail. */
     zb_mpk_t c;
     zb_mpk_init(&c, val, len);
     if (ingest__read_entries(b, &c) == -1 || !b->batch || b->batch->val != val)

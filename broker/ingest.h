@@ -34,8 +34,9 @@ int ingest__read_entries(void *broker, zb_mpk_t *c);
 /* Makes b->batch hold the entries of the Entries value at val (len bytes,
  * valid msgpack: an array of at most max-entries-per-request items) of the
  * request being handled, for ingest__entry: those the decoder read, or,
- * when it did not read them (Entries came before the Action, or memory ran
- * out then), read now. Returns 0, or -1 when memory runs out. */
+ * when it did not read them (an Action naming another action came before
+ * them and a later one named PutEvents, or memory ran out then), read now.
+ * Returns 0, or -1 when memory runs out. */
 int ingest__entries(zb_broker_t *b, const uint8_t *val, uint32_t len);
 
 /* Takes entry i of b->batch. Precondition: ingest__entries succeeded for

@@ -141,9 +141,11 @@ static int s_map_decode(zb_map_t *m, const void *buf, size_t len, const zb_value
             return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not a msgpack map.");
         return zb_proto_fail(err, ZB_ERR_SERIALIZATION, "Request body is not valid msgpack.");
     }
-    /* The reader's action is the one named by the last Action read so far. */
+    /* The reader runs until an Action names another action, and again
+     * once a later one names its own: before any Action it may be needed
+     * (many clients write Action last), after another it is not. */
     const char *reader_action = reader ? zb_action_name(reader->action) : NULL;
-    bool reader_on = false;
+    bool reader_on = reader != NULL;
     for (uint32_t i = 0; i < n; i++) {
         const char *key = NULL;
         uint32_t klen = 0;

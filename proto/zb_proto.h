@@ -243,14 +243,14 @@ int zb_request_decode(zb_request_t *req, const void *body, size_t len, zb_proto_
  * exactly when zb_mpk_skip(c, ZB_PROTO_MAX_DEPTH) would: the request is
  * then refused as not valid msgpack, like any other.
  *
- * It runs only where its handler will look: for the key when the request's
- * Action, read before that key, names `action`. A value met before the
- * Action (or after an Action naming another one, which a repeated Action
- * may still change) is only checked, and its handler reads it itself. It
- * may be called for a key the map then drops (past ZB_PROTO_MAX_FIELDS),
- * more than once for a repeated key (the map keeps the last value), or in
- * a request a later Action turns into another: what it read belongs to
- * the field only when the field's val is the value it was called on. */
+ * It runs only where its handler may look: for the key unless the last
+ * Action read before it names another action than `action`. A value met
+ * after such an Action (which a repeated Action may still change) is only
+ * checked, and its handler reads it itself. It may be called for a key
+ * the map then drops (past ZB_PROTO_MAX_FIELDS), more than once for a
+ * repeated key (the map keeps the last value), or in a request whose
+ * Action, read later, names another: what it read belongs to the field
+ * only when the field's val is the value it was called on. */
 typedef struct zb_value_reader {
     const char *key;
     uint32_t key_len;

@@ -428,15 +428,17 @@ static void s_orders_entry(zb_buf_t *r, bool bad)
     zb_put_cstr(r, "{\"amount\": 500}");
 }
 
-/* The decoder reads Entries only after an Action naming PutEvents: sent
- * before it, they are read by the handler, and an earlier request's
- * entries, read where this one's now lie, are never taken for them. */
-static void entries_before_the_action_are_read_and_never_an_earlier_requests(void **state)
+/* Entries the decoder did not read (after an Action naming another
+ * action, which a repeated Action then makes PutEvents) are read by the
+ * handler, and an earlier request's entries, read where this one's now
+ * lie, are never taken for them. */
+static void entries_the_decoder_left_are_read_and_never_an_earlier_requests(void **state)
 {
     s_put_targets("x");
-    /* Entries first: read after decoding, and published */
     zb_buf_t *r = zb_buf_new(256);
-    zb_mpk_put_map(r, 2);
+    zb_mpk_put_map(r, 3);
+    zb_put_cstr(r, "Action");
+    zb_put_cstr(r, "ListRules");
     zb_put_cstr(r, "Entries");
     zb_mpk_put_array(r, 1);
     s_orders_entry(r, false);
@@ -446,12 +448,12 @@ static void entries_before_the_action_are_read_and_never_an_earlier_requests(voi
     assert_int_equal(s_err.code, ZB_OK);
     assert_int_equal(s_uint(&s_reply, "FailedEntryCount"), 0);
     assert_int_equal(s_delivered, 1);
+    zb_buf_reset(r);
     /* A: its good entry is read while decoding, then a last Action names
      * no action, so nothing takes it. B, in the same bytes, holds its bad
-     * entry at the same offset (a 17-byte pair in place of A's Action)
-     * before its Action: A's entry, taken for it, would find "shop"
-     * where its Source was. */
-    zb_buf_reset(r);
+     * entry at the same offset, after an Action naming ListRules (as long
+     * as A's first) and before its Action PutEvents: A's entry, taken for
+     * it, would find "shop" where its Source was. */
     zb_mpk_put_map(r, 3);
     zb_put_cstr(r, "Action");
     zb_put_cstr(r, "PutEvents");
@@ -463,8 +465,8 @@ static void entries_before_the_action_are_read_and_never_an_earlier_requests(voi
     zb_put_cstr(r, "Nothing");
     zb_buf_t *b2 = zb_buf_new(256);
     zb_mpk_put_map(b2, 3);
-    zb_put_cstr(b2, "Pad");
-    zb_put_cstr(b2, "twelve bytes");
+    zb_put_cstr(b2, "Action");
+    zb_put_cstr(b2, "ListRules");
     zb_put_cstr(b2, "Entries");
     assert_int_equal(b2->len, at_a);
     zb_mpk_put_array(b2, 1);
@@ -567,7 +569,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_bus_kept_in_a_burst_is_forgotten_at_a_reload, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(
-            entries_before_the_action_are_read_and_never_an_earlier_requests, s_setup,
+            entries_the_decoder_left_are_read_and_never_an_earlier_requests, s_setup,
             s_teardown),
         cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
     };
