@@ -17,52 +17,23 @@
 
 /* ==== validation ================================================================== */
 
-/* UTF-8 check with an ASCII fast path: event text is mostly ASCII, and
- * eight bytes at a time with no high bit set need no decoding. */
-static bool s_utf8(const char *s, size_t len)
-{
-    size_t i = 0;
-    uint64_t w;
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
-            return zb_utf8_valid(s + i, len - i);
-    }
-    if (i == len)
-        return true;
-    /* The last 1-7 bytes in one or two loads, not a loop: overlapping
-     * what was checked already is harmless (it has no high bit). */
-    if (len >= 8)
-        memcpy(&w, s + len - 8, 8);
-    else if (len >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + len - 4, 4);
-        w = a | b;
-    }
-    else
-        w = (uint8_t) s[0] | (uint8_t) s[len / 2] | (uint8_t) s[len - 1];
-    if (w & 0x8080808080808080ull)
-        return zb_utf8_valid(s + i, len - i);
-    return true;
-}
+/* A word whose 0x80 bits are set only when a byte of s[0..n) is not
+ * ASCII (S_HIGH masks them): the one ASCII test of this file. Event text
+ * is mostly ASCII, and ASCII needs no decoding to be UTF-8. Bytes after
+ * the string up to `end` may be loaded but are masked off, so a string of
+ * up to 8 bytes (most keys and many values) costs one load and one mask;
+ * callers that test many strings mask once, at the end. */
+#define S_HIGH 0x8080808080808080ull
 
-/* The high bits of s[0..n): nonzero when a byte is not ASCII. Bytes
- * after the string up to `end` may be loaded but are shifted out, so a
- * string of up to 8 bytes (most keys and many values) costs one load. */
 static inline uint64_t s_high_bits(const uint8_t *s, size_t n, const uint8_t *end)
 {
-    const uint64_t high = 0x8080808080808080ull;
+    static const uint8_t keep[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     uint64_t w, acc = 0;
-    if (n - 1 < 8 && (size_t) (end - s) >= 8) {
+    if (n <= 8 && (size_t) (end - s) >= 8) {
+        uint64_t mask;
         memcpy(&w, s, 8);
-        /* Keep the first n bytes in memory order: the low ones on a
-         * little-endian machine. n is 1..8, so the shift is 0..56. */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        return (w << (8 * (8 - n))) & high;
-#else
-        return (w >> (8 * (8 - n))) & high;
-#endif
+        memcpy(&mask, keep + 8 - n, 8); /* n bytes of 0xff first */
+        return w & mask;
     }
     if (n >= 8) {
         /* Whole words, then the last 8 bytes (overlapping is harmless). */
@@ -71,30 +42,26 @@ static inline uint64_t s_high_bits(const uint8_t *s, size_t n, const uint8_t *en
             acc |= w;
         }
         memcpy(&w, s + n - 8, 8);
-        return (acc | w) & high;
+        return acc | w;
     }
     for (size_t i = 0; i < n; i++) /* short, at the very end of the buffer */
         acc |= s[i];
-    return acc & 0x80;
+    return acc;
+}
+
+/* s[0..n) is UTF-8: decoded only when it is not all ASCII. */
+static inline bool s_utf8(const uint8_t *s, size_t n, const uint8_t *end)
+{
+    return !(s_high_bits(s, n, end) & S_HIGH) || zb_utf8_valid((const char *) s, n);
 }
 
 /* A string's bytes in the Detail walk: checked as UTF-8 at once when
- * `high` is NULL, else only collected in *high, whose high bits say
- * whether any was not ASCII (the caller masks them once, at the end). A
- * string of up to 8 bytes with 8 readable from its start, most keys and
- * many values, costs one load and one mask. */
+ * `high` is NULL, else only collected in *high, whose 0x80 bits say
+ * whether any was not ASCII (the caller masks them once, at the end). */
 static inline bool s_text(const uint8_t *s, size_t n, const uint8_t *end, uint64_t *high)
 {
-    static const uint8_t keep[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     if (!high)
-        return s_utf8((const char *) s, n);
-    if (n <= 8 && (size_t) (end - s) >= 8) {
-        uint64_t w, mask;
-        memcpy(&w, s, 8);
-        memcpy(&mask, keep + 8 - n, 8); /* n bytes of 0xff first */
-        *high |= w & mask;
-        return true;
-    }
+        return s_utf8(s, n, end);
     *high |= s_high_bits(s, n, end);
     return true;
 }
@@ -258,7 +225,7 @@ static int s_check_detail(zb_mpk_t *cur)
     uint64_t high = 0;
     if (s_walk_detail(&c, &high) == -1)
         return -1;
-    if (high & 0x8080808080808080ull) {
+    if (high & S_HIGH) {
         c = *cur;
         if (s_walk_detail(&c, NULL) == -1)
             return -1;
@@ -531,10 +498,7 @@ static inline int s_entry_str(const ingest_batch_t *bt, const entry_fields_t *e,
                               zb_proto_error_t *err)
 {
     int rc = s_field_str(e, f, s, len);
-    /* ASCII, as names mostly are, is UTF-8: decoded only when not. */
-    if (rc == -1
-        || (rc == 0 && s_high_bits((const uint8_t *) *s, *len, bt->end)
-            && !s_utf8(*s, *len)))
+    if (rc == -1 || (rc == 0 && !s_utf8((const uint8_t *) *s, *len, bt->end)))
         return s_entry_str_fail(f, true, err);
     if ((rc == 1 || *len == 0) && required)
         return s_entry_str_fail(f, false, err);
@@ -556,7 +520,7 @@ static int s_resources(const entry_fields_t *e, const uint8_t **raw, size_t *raw
     for (uint32_t i = 0; i < n; i++) {
         const char *s;
         uint32_t len;
-        if (zb_mpk_read_str(&c, &s, &len) == -1 || !s_utf8(s, len))
+        if (zb_mpk_read_str(&c, &s, &len) == -1 || !s_utf8((const uint8_t *) s, len, c.end))
             goto bad;
     }
     *raw = e->val[F_RESOURCES];

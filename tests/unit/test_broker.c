@@ -301,6 +301,35 @@ static void entry_fields_last_value_wins_and_keys_past_the_field_table_are_dropp
     assert_int_equal(s_delivered, 3);
 }
 
+/* A byte that is not ASCII is found whatever the string's length and
+ * its place in it, with the string at the very end of what is read (where
+ * a short one cannot be loaded as a whole word): an invalid one refuses
+ * the string, a valid sequence does not. In an entry's Source and in a
+ * Detail's value. */
+static void strings_are_utf8_checked_at_every_length_and_position(void **state)
+{
+    for (size_t n = 1; n <= 24; n++)
+        for (size_t pos = 0; pos < n; pos++)
+            for (int valid = 0; valid < 2; valid++) {
+                if (valid && pos + 1 == n)
+                    continue; /* no room for the two bytes of e-acute */
+                uint8_t raw[32];
+                raw[0] = (uint8_t) (0xa0 | n);
+                memset(raw + 1, 'a', n);
+                if (valid) {
+                    raw[1 + pos] = 0xc3;
+                    raw[2 + pos] = 0xa9;
+                }
+                else
+                    raw[1 + pos] = 0xff;
+                assert_string_equal(s_put_entry(0, "Source", (const char *) raw, 1 + n),
+                                    valid ? "" : "InvalidArgument");
+                uint8_t detail[40] = { 0x81, 0xa1, 'k' };
+                memcpy(detail + 3, raw, 1 + n);
+                assert_int_equal(ingest__check_detail(detail, 4 + n), valid ? 0 : -1);
+            }
+}
+
 /* Builds an envelope whose id is `id` in place in the outbox; returns a
  * copy of its bytes in *copy (caller frees). */
 static size_t s_build_envelope(const char *id, uint8_t **copy)
@@ -571,6 +600,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             entries_the_decoder_left_are_read_and_never_an_earlier_requests, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown(strings_are_utf8_checked_at_every_length_and_position,
+                                        s_setup, s_teardown),
         cmocka_unit_test(detail_check_accepts_json_shaped_maps_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
