@@ -9,9 +9,8 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+
+#include "zb_hex.h"
 
 /* ==== actions ================================================================ */
 
@@ -558,39 +557,18 @@ void zb_uuid7_init(zb_uuid7_t *gen)
         gen->rng[1] = 1;
 }
 
-/* The 16 bytes of the big-endian words hi, lo as 32 lower-case hex
- * digits, in one pass over all of them rather than a table look-up per
- * byte (this runs for every event id): each nibble gets a byte of its
- * own, '0' is added, and those above 9 move up to 'a'. */
-static inline void s_hex32(uint64_t hi, uint64_t lo, char hex[32])
+void zb_uuid_format(uint64_t hi, uint64_t lo, char out[ZB_UUID_LEN + 1])
 {
-#if defined(__SSE2__)
-    /* x86: little-endian, so the swapped words hold the bytes in order. */
-    __m128i v = _mm_set_epi64x((long long) __builtin_bswap64(lo), (long long) __builtin_bswap64(hi));
-    __m128i m = _mm_set1_epi8(0x0f);
-    __m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), m), low = _mm_and_si128(v, m);
-    __m128i d[2] = { _mm_unpacklo_epi8(high, low), _mm_unpackhi_epi8(high, low) };
-    for (int i = 0; i < 2; i++) {
-        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(d[i], _mm_set1_epi8(9)),
-                                       _mm_set1_epi8('a' - '0' - 10));
-        d[i] = _mm_add_epi8(_mm_add_epi8(d[i], _mm_set1_epi8('0')), letter);
-        _mm_storeu_si128((__m128i *) (void *) (hex + 16 * i), d[i]);
-    }
-#else
-    const uint64_t half[4] = { hi >> 32, hi & 0xffffffffu, lo >> 32, lo & 0xffffffffu };
-    for (int i = 0; i < 4; i++) {
-        uint64_t v = half[i];
-        v = (v | (v << 16)) & 0x0000ffff0000ffffull;
-        v = (v | (v << 8)) & 0x00ff00ff00ff00ffull;
-        v = (v | (v << 4)) & 0x0f0f0f0f0f0f0f0full; /* nibble k in byte k */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        v = __builtin_bswap64(v); /* nibble 7 first in memory */
-#endif
-        uint64_t letter = ((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
-        v += 0x3030303030303030ull + letter * ('a' - '0' - 10);
-        memcpy(hex + 8 * i, &v, 8);
-    }
-#endif
+    char hex[32];
+    zb_hex32(hi, lo, hex);
+    /* 8-4-4-4-12 */
+    memcpy(out, hex, 8);
+    memcpy(out + 9, hex + 8, 4);
+    memcpy(out + 14, hex + 12, 4);
+    memcpy(out + 19, hex + 16, 4);
+    memcpy(out + 24, hex + 20, 12);
+    out[8] = out[13] = out[18] = out[23] = '-';
+    out[ZB_UUID_LEN] = '\0';
 }
 
 void zb_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1])
@@ -611,16 +589,7 @@ void zb_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1])
      * the counter; variant 10 and 62 random bits. */
     uint64_t hi = (gen->last_ms << 16) | 0x7000u | (gen->counter & 0x0fffu);
     uint64_t lo = (0x80ull << 56) | (r & 0x3fffffffffffffffull);
-    char hex[32];
-    s_hex32(hi, lo, hex);
-    /* 8-4-4-4-12 */
-    memcpy(out, hex, 8);
-    memcpy(out + 9, hex + 8, 4);
-    memcpy(out + 14, hex + 12, 4);
-    memcpy(out + 19, hex + 16, 4);
-    memcpy(out + 24, hex + 20, 12);
-    out[8] = out[13] = out[18] = out[23] = '-';
-    out[ZB_UUID_LEN] = '\0';
+    zb_uuid_format(hi, lo, out);
 }
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar

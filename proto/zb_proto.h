@@ -344,6 +344,10 @@ void zb_uuid7_init(zb_uuid7_t *gen);
 /* Writes ZB_UUID_LEN lower-case characters plus a NUL into out. now_ms is
  * the Unix time in milliseconds. */
 void zb_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1]);
+/* Writes the 128 bits hi:lo (two big-endian words: hi's top byte is the
+ * UUID's first) as RFC 9562 text, 8-4-4-4-12 lower-case hex digits, plus
+ * a NUL. Pure: version and variant are whatever the bits say. */
+void zb_uuid_format(uint64_t hi, uint64_t lo, char out[ZB_UUID_LEN + 1]);
 
 /* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" plus a NUL. */
 void zb_time_format(int64_t unix_seconds, char out[ZB_TIME_LEN + 1]);

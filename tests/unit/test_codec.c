@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "zb_hex.h"
 #include "zb_proto.h"
 
 static void action_names_round_trip(void **state)
@@ -346,9 +347,35 @@ static void uuid7_ids_are_version_7_and_strictly_increasing(void **state)
     assert_true(strcmp(prev, id) < 0);
 }
 
-/* The generator as RFC 9562 lays it out, byte by byte: the reference the
- * word-at-a-time formatting must match. */
-static uint64_t s_ref_xs128p(uint64_t s[2])
+/* The text of chosen bits, written out by hand: RFC 9562's layout
+ * (8-4-4-4-12, the first byte of hi first), lower-case hex. */
+static void uuid_format_writes_the_bits_as_rfc_9562_text(void **state)
+{
+    static const struct {
+        uint64_t hi, lo;
+        const char *text;
+    } cases[] = {
+        { 0, 0, "00000000-0000-0000-0000-000000000000" },
+        { ~0ull, ~0ull, "ffffffff-ffff-ffff-ffff-ffffffffffff" },
+        { 0x0123456789abcdefull, 0xfedcba9876543210ull, "01234567-89ab-cdef-fedc-ba9876543210" },
+        { 0xfedcba9876543210ull, 0x0123456789abcdefull, "fedcba98-7654-3210-0123-456789abcdef" },
+        { 0x8000000000000001ull, 0x1000000000000009ull, "80000000-0000-0001-1000-000000000009" },
+        { 0x000000000000000aull, 0xa000000000000000ull, "00000000-0000-000a-a000-000000000000" },
+        /* RFC 9562 appendix A.6, the UUIDv7 example */
+        { 0x017f22e279b07cc3ull, 0x98c4dc0c0c07398full, "017f22e2-79b0-7cc3-98c4-dc0c0c07398f" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[ZB_UUID_LEN + 2];
+        out[ZB_UUID_LEN + 1] = 'x';
+        zb_uuid_format(cases[i].hi, cases[i].lo, out);
+        assert_string_equal(out, cases[i].text);
+        assert_int_equal(out[ZB_UUID_LEN + 1], 'x');
+    }
+}
+
+#if defined(__SSE2__)
+/* xorshift128+: inputs for comparing the two hex writers. */
+static uint64_t s_rand(uint64_t s[2])
 {
     uint64_t a = s[0];
     const uint64_t b = s[1];
@@ -357,51 +384,71 @@ static uint64_t s_ref_xs128p(uint64_t s[2])
     s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
     return s[1] + b;
 }
+#endif
 
-static void s_ref_uuid7_next(zb_uuid7_t *gen, uint64_t now_ms, char out[ZB_UUID_LEN + 1])
+/* The portable hex writer against hand-written digits, and, where the
+ * SSE2 one is compiled too, the two against each other on many inputs:
+ * the portable one is what machines without SSE2 run. */
+static void hex32_portable_and_sse2_write_the_same_digits(void **state)
 {
-    if (now_ms > gen->last_ms) {
-        gen->last_ms = now_ms;
-        gen->counter = (uint32_t) (s_ref_xs128p(gen->rng) & 0x1ff);
+    char hex[33] = { 0 };
+    zb_hex32_portable(0x0123456789abcdefull, 0xfedcba9876543210ull, hex);
+    assert_string_equal(hex, "0123456789abcdeffedcba9876543210");
+    zb_hex32_portable(0x00000000000000a9ull, 0x9a00000000000000ull, hex);
+    assert_string_equal(hex, "00000000000000a99a00000000000000");
+#if defined(__SSE2__)
+    uint64_t s[2] = { 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull };
+    for (int i = 0; i < 100000; i++) {
+        uint64_t hi = s_rand(s), lo = s_rand(s);
+        /* runs of one nibble too: every digit in every place */
+        if (i < 256) {
+            hi = 0x1111111111111111ull * (uint64_t) (i & 15);
+            lo = 0x1111111111111111ull * (uint64_t) (i >> 4);
+        }
+        char a[32], b[32];
+        zb_hex32_portable(hi, lo, a);
+        zb_hex32_sse2(hi, lo, b);
+        assert_memory_equal(a, b, 32);
     }
-    else if (++gen->counter > 0xfff) {
-        gen->last_ms++;
-        gen->counter = 0;
-    }
-    uint64_t r = s_ref_xs128p(gen->rng);
-    uint8_t b[16];
-    for (int i = 0; i < 6; i++)
-        b[i] = (uint8_t) (gen->last_ms >> (40 - 8 * i));
-    b[6] = (uint8_t) (0x70 | ((gen->counter >> 8) & 0x0f));
-    b[7] = (uint8_t) (gen->counter & 0xff);
-    b[8] = (uint8_t) (0x80 | ((r >> 56) & 0x3f));
-    for (int i = 9; i < 16; i++)
-        b[i] = (uint8_t) (r >> (8 * (15 - i)));
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        o += sprintf(o, "%02x", b[i]);
-    }
+#endif
 }
 
-static void uuid7_ids_are_the_bytes_rfc_9562_lays_out_in_lower_case_hex(void **state)
+/* What the generator puts in the bits, read back from its text: the
+ * millisecond in the first 48 bits, version 7, variant 10. */
+static void uuid7_ids_carry_their_millisecond_version_and_variant(void **state)
 {
-    zb_uuid7_t g, ref;
+    /* rising, as a clock that steps back is not taken at its word */
+    static const uint64_t times[] = { 0, 1, 0x0123456789abull, 1700000000000ull,
+                                      0xfedcba987654ull, 0xffffffffff00ull };
+    zb_uuid7_t g;
     zb_uuid7_init(&g);
-    ref = g;
-    /* every digit value in every place: times across the 48 bits, a
-     * counter that runs out, a clock that steps back */
-    static const uint64_t times[] = { 0, 1, 0x0123456789abull, 0x0123456789abull,
-                                      0xfedcba987654ull, 0xffffffffffffull, 1700000000000ull,
-                                      1600000000000ull };
-    for (size_t t = 0; t < sizeof times / sizeof *times; t++)
-        for (int i = 0; i < 5000; i++) {
-            char id[ZB_UUID_LEN + 1], want[ZB_UUID_LEN + 1];
-            zb_uuid7_next(&g, times[t], id);
-            s_ref_uuid7_next(&ref, times[t], want);
-            assert_string_equal(id, want);
-        }
+    for (size_t t = 0; t < sizeof times / sizeof *times; t++) {
+        char id[ZB_UUID_LEN + 1], ms[13], want[13];
+        zb_uuid7_next(&g, times[t], id);
+        snprintf(want, sizeof want, "%012llx", (unsigned long long) times[t]);
+        memcpy(ms, id, 8);
+        memcpy(ms + 8, id + 9, 4);
+        ms[12] = '\0';
+        assert_string_equal(ms, want);
+        assert_int_equal(id[14], '7');
+        assert_non_null(strchr("89ab", id[19]));
+        for (int k = 0; k < ZB_UUID_LEN; k++)
+            assert_non_null(strchr(k == 8 || k == 13 || k == 18 || k == 23 ? "-"
+                                                                             : "0123456789abcdef",
+                                   id[k]));
+    }
+    /* the next id of the same millisecond: the 12-bit counter after the
+     * version digit, one up (a new millisecond starts it at most 0x1ff) */
+    char a[ZB_UUID_LEN + 1], b[ZB_UUID_LEN + 1];
+    zb_uuid7_init(&g);
+    zb_uuid7_next(&g, 1800000000000ull, a);
+    zb_uuid7_next(&g, 1800000000000ull, b);
+    unsigned ca, cb;
+    assert_int_equal(sscanf(a + 15, "%3x", &ca), 1);
+    assert_int_equal(sscanf(b + 15, "%3x", &cb), 1);
+    assert_true(ca <= 0x1ff);
+    assert_int_equal(cb, ca + 1);
+    assert_memory_equal(a, b, 14);
 }
 
 static void times_format_and_parse_rfc3339(void **state)
@@ -458,7 +505,9 @@ int main(void)
         cmocka_unit_test(reply_decode_refuses_an_error_that_is_not_a_map),
         cmocka_unit_test(reply_decode_keeps_the_text_of_an_unknown_error_code),
         cmocka_unit_test(uuid7_ids_are_version_7_and_strictly_increasing),
-        cmocka_unit_test(uuid7_ids_are_the_bytes_rfc_9562_lays_out_in_lower_case_hex),
+        cmocka_unit_test(uuid_format_writes_the_bits_as_rfc_9562_text),
+        cmocka_unit_test(hex32_portable_and_sse2_write_the_same_digits),
+        cmocka_unit_test(uuid7_ids_carry_their_millisecond_version_and_variant),
         cmocka_unit_test(times_format_and_parse_rfc3339),
         cmocka_unit_test(msgpack_timestamps_decode_in_all_three_widths),
     };
