@@ -102,10 +102,11 @@ typedef struct zb_registry {
     zb_bus_t **buses;
     size_t nbuses;
     size_t cap_buses;
-    /* Changes whenever a bus is added or removed, and differs between any
-     * two registries: a bus pointer kept with the generation it was looked
-     * up in is still valid while the registry's generation is the same. */
-    uint64_t generation;
+    /* The bus registry__bus found last, tried first: PutEvents entries,
+     * and the requests of a burst, mostly name one bus. Forgotten when a
+     * bus is added or removed, so it never outlives its bus. */
+    zb_bus_t *last;
+    size_t last_len;          /* strlen of its name */
 } zb_registry_t;
 
 /* ---- the broker -------------------------------------------------------------------- */

@@ -34,16 +34,9 @@ static bool s_eq(const char *a, const char *b, size_t blen)
 
 /* ==== registry =================================================================== */
 
-/* Generations are drawn from one counter, so that a registry created
- * where a destroyed one was never shows an old generation. */
-static uint64_t s_generation;
-
 zb_registry_t *registry__new(void)
 {
-    zb_registry_t *reg = calloc(1, sizeof(zb_registry_t));
-    if (reg)
-        reg->generation = ++s_generation;
-    return reg;
+    return calloc(1, sizeof(zb_registry_t));
 }
 
 static void s_bus_destroy(zb_broker_t *b, zb_bus_t **bp)
@@ -74,7 +67,7 @@ void registry__destroy(zb_broker_t *b, zb_registry_t **self_p)
     *self_p = NULL;
 }
 
-zb_bus_t *registry__bus(const zb_registry_t *reg, const char *name, size_t len)
+static zb_bus_t *s_find(const zb_registry_t *reg, const char *name, size_t len)
 {
     for (size_t i = 0; i < reg->nbuses; i++)
         if (s_eq(reg->buses[i]->name, name, len))
@@ -82,10 +75,23 @@ zb_bus_t *registry__bus(const zb_registry_t *reg, const char *name, size_t len)
     return NULL;
 }
 
+zb_bus_t *registry__bus(zb_registry_t *reg, const char *name, size_t len)
+{
+    zb_bus_t *bus = reg->last;
+    if (bus && reg->last_len == len && memcmp(bus->name, name, len) == 0)
+        return bus;
+    bus = s_find(reg, name, len);
+    if (bus) {
+        reg->last = bus;
+        reg->last_len = len;
+    }
+    return bus;
+}
+
 int registry__add_bus(zb_registry_t *reg, const char *name, const char *description,
                       zb_bus_t **out, zb_proto_error_t *err)
 {
-    if (registry__bus(reg, name, strlen(name)))
+    if (s_find(reg, name, strlen(name)))
         return zb_proto_fail(err, ZB_ERR_ALREADY_EXISTS, "Event bus %s already exists.", name);
     zb_bus_t *bus = calloc(1, sizeof *bus);
     if (!bus || s_grow((void **) &reg->buses, &reg->cap_buses, reg->nbuses, sizeof *reg->buses)) {
@@ -103,7 +109,7 @@ int registry__add_bus(zb_registry_t *reg, const char *name, const char *descript
         return zb_proto_fail(err, ZB_ERR_INTERNAL, "Out of memory.");
     }
     reg->buses[reg->nbuses++] = bus;
-    reg->generation = ++s_generation;
+    reg->last = NULL;
     if (out)
         *out = bus;
     return 0;
@@ -118,7 +124,7 @@ void registry__remove_bus(zb_broker_t *b, zb_registry_t *reg, zb_bus_t *bus)
             reg->nbuses--;
             break;
         }
-    reg->generation = ++s_generation;
+    reg->last = NULL;
     s_bus_destroy(b, &bus);
 }
 
@@ -176,7 +182,7 @@ void registry__carry_metrics(zb_registry_t *to, const zb_registry_t *from)
 {
     for (size_t i = 0; i < to->nbuses; i++) {
         zb_bus_t *nb = to->buses[i];
-        zb_bus_t *ob = registry__bus(from, nb->name, strlen(nb->name));
+        zb_bus_t *ob = s_find(from, nb->name, strlen(nb->name));
         if (!ob)
             continue;
         nb->entries = ob->entries;

@@ -23,9 +23,10 @@ zb_registry_t *registry__from_config(zb_broker_t *b, const zb_config_t *cfg, zb_
  * (a reload keeps the numbers users are watching). */
 void registry__carry_metrics(zb_registry_t *to, const zb_registry_t *from);
 
-/* The bus of that name, or NULL. The pointer stays valid while
- * reg->generation does not change. */
-zb_bus_t *registry__bus(const zb_registry_t *reg, const char *name, size_t len);
+/* The bus of that name, or NULL; the one found last is tried first (the
+ * registry remembers it). The pointer stays valid until the bus is
+ * removed or the registry destroyed. */
+zb_bus_t *registry__bus(zb_registry_t *reg, const char *name, size_t len);
 /* Creates a bus. ZB_ERR_ALREADY_EXISTS if the name is taken. */
 int registry__add_bus(zb_registry_t *reg, const char *name, const char *description,
                       zb_bus_t **out, zb_proto_error_t *err);

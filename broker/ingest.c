@@ -297,11 +297,6 @@ struct ingest_batch {
     uint32_t n;
     uint32_t cap;
     entry_slot_t *slots;
-    /* Kept from one entry, and one request, to the next while the
-     * registry's generation stays the same (bus.h): */
-    zb_bus_t *bus;        /* the bus the last entry named, or NULL */
-    uint32_t bus_len;     /* strlen of its name */
-    uint64_t generation;  /* the registry's when it was looked up */
 };
 
 /* Levels left for an entry (Entries is one) and for its values (the entry
@@ -695,17 +690,7 @@ int ingest__entry(zb_broker_t *b, uint32_t i, char event_id[ZB_UUID_LEN + 1],
     }
     else if (bus_len > 4 && memcmp(busname, "arn:", 4) == 0)
         handle__strip_arn(&busname, &bus_len);
-    /* Entries, and the requests of a burst, mostly name one bus: its name
-     * compared as registry__bus compares it. */
-    ingest_batch_t *bt = b->batch;
-    zb_bus_t *bus = bt->bus;
-    if (!bus || bt->generation != b->reg->generation || bus_len != bt->bus_len
-        || memcmp(bus->name, busname, bus_len) != 0) {
-        bus = registry__bus(b->reg, busname, bus_len);
-        bt->bus = bus;
-        bt->bus_len = bus_len;
-        bt->generation = b->reg->generation;
-    }
+    zb_bus_t *bus = registry__bus(b->reg, busname, bus_len);
     if (!bus)
         return zb_proto_fail(err, ZB_ERR_NOT_FOUND, "Event bus %.*s does not exist.",
                              (int) (bus_len > 64 ? 64 : bus_len), busname);
