@@ -123,7 +123,16 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
             continue;
         }
         left--;
-        if (is_map) {
+        /* Most keys, and many values, are fixstrs of at most 8 bytes, and
+         * most items are not within 9 bytes of the end: for those, one
+         * test of the room left covers the string's bounds and the 8-byte
+         * load of its text, and one subtraction tells the kind. */
+        if (is_map && (size_t) (end - p) >= 9 && (uint8_t) (*p - 0xa0) <= 8) {
+            if (!s_text(p + 1, (size_t) (*p - 0xa0), p + 9, high))
+                return -1;
+            p += 1 + (*p - 0xa0);
+        }
+        else if (is_map) {
             /* The key: a UTF-8 string. */
             if (p < end && (*p & 0xe0) == 0xa0) {
                 size_t n = *p & 0x1f;
@@ -143,6 +152,16 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
             return -1;
         uint8_t b = *p;
         size_t avail = (size_t) (end - p), n;
+        if (b < 0x80) { /* a positive fixint: the whole item */
+            p++;
+            continue;
+        }
+        if (avail >= 9 && (uint8_t) (b - 0xa0) <= 8) { /* as for keys above */
+            if (!s_text(p + 1, (size_t) (b - 0xa0), p + 9, high))
+                return -1;
+            p += 1 + (b - 0xa0);
+            continue;
+        }
         uint32_t count;
         bool map;
         switch (s_dkind[b]) {

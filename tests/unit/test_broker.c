@@ -303,9 +303,9 @@ static void entry_fields_last_value_wins_and_keys_past_the_field_table_are_dropp
 
 /* A byte that is not ASCII is found whatever the string's length and
  * its place in it, with the string at the very end of what is read (where
- * a short one cannot be loaded as a whole word): an invalid one refuses
- * the string, a valid sequence does not. In an entry's Source and in a
- * Detail's value. */
+ * a short one cannot be loaded as a whole word) or followed by more: an
+ * invalid one refuses the string, a valid sequence does not. In an
+ * entry's Source, and in a Detail's values and keys. */
 static void strings_are_utf8_checked_at_every_length_and_position(void **state)
 {
     for (size_t n = 1; n <= 24; n++)
@@ -324,9 +324,20 @@ static void strings_are_utf8_checked_at_every_length_and_position(void **state)
                     raw[1 + pos] = 0xff;
                 assert_string_equal(s_put_entry(0, "Source", (const char *) raw, 1 + n),
                                     valid ? "" : "InvalidArgument");
-                uint8_t detail[40] = { 0x81, 0xa1, 'k' };
+                uint8_t detail[64] = { 0x81, 0xa1, 'k' };
                 memcpy(detail + 3, raw, 1 + n);
                 assert_int_equal(ingest__check_detail(detail, 4 + n), valid ? 0 : -1);
+                /* and followed by more, as a value and as a key */
+                static const uint8_t more[] = "\xa8zzzzzzzz\x01";
+                detail[0] = 0x82;
+                memcpy(detail + 4 + n, more, sizeof more - 1);
+                assert_int_equal(ingest__check_detail(detail, 4 + n + sizeof more - 1),
+                                 valid ? 0 : -1);
+                memcpy(detail + 1, raw, 1 + n);
+                detail[2 + n] = 0x01;
+                memcpy(detail + 3 + n, more, sizeof more - 1);
+                assert_int_equal(ingest__check_detail(detail, 3 + n + sizeof more - 1),
+                                 valid ? 0 : -1);
             }
 }
 
