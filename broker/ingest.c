@@ -128,9 +128,10 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
          * test of the room left covers the string's bounds and the 8-byte
          * load of its text, and one subtraction tells the kind. */
         if (is_map && (size_t) (end - p) >= 9 && (uint8_t) (*p - 0xa0) <= 8) {
-            if (!s_text(p + 1, (size_t) (*p - 0xa0), p + 9, high))
+            size_t n = (uint8_t) (*p - 0xa0);
+            if (!s_text(p + 1, n, p + 9, high))
                 return -1;
-            p += 1 + (*p - 0xa0);
+            p += 1 + n;
         }
         else if (is_map) {
             /* The key: a UTF-8 string. */
@@ -156,11 +157,19 @@ static inline int s_walk_detail(zb_mpk_t *cur, uint64_t *high)
             p++;
             continue;
         }
-        if (avail >= 9 && (uint8_t) (b - 0xa0) <= 8) { /* as for keys above */
-            if (!s_text(p + 1, (size_t) (b - 0xa0), p + 9, high))
-                return -1;
-            p += 1 + (b - 0xa0);
-            continue;
+        if (avail >= 9) {
+            /* Room for any scalar, and for a short fixstr as for keys. */
+            if ((uint8_t) (b - 0xa0) <= 8) {
+                n = (uint8_t) (b - 0xa0);
+                if (!s_text(p + 1, n, p + 9, high))
+                    return -1;
+                p += 1 + n;
+                continue;
+            }
+            if ((uint8_t) (b - 0xcc) <= 0xd3 - 0xcc) { /* uint 8 .. int 64 */
+                p += zb_mpk__item_size[b];
+                continue;
+            }
         }
         uint32_t count;
         bool map;

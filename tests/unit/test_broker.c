@@ -247,6 +247,17 @@ static void detail_check_accepts_json_shaped_maps_only(void **state)
         deep[i] = i % 2 ? 0x91 : 0x81;
     deep[199] = 0x80;
     assert_int_equal(ingest__check_detail(deep, sizeof deep), -1);
+    /* every integer kind, whole and followed by more, or cut short at the end */
+    static const uint8_t int_size[8] = { 2, 3, 5, 9, 2, 3, 5, 9 }; /* 0xcc .. 0xd3 */
+    for (int k = 0; k < 8; k++) {
+        uint8_t d[32] = { 0x82, 0xa1, 'k', (uint8_t) (0xcc + k) };
+        size_t at = 3 + int_size[k];
+        memcpy(d + at, "\xa8zzzzzzzz\x01", 10);
+        assert_int_equal(ingest__check_detail(d, at + 10), 0);
+        d[0] = 0x81;
+        assert_int_equal(ingest__check_detail(d, at), 0);
+        assert_int_equal(ingest__check_detail(d, at - 1), -1);
+    }
 }
 
 /* Sends PutEvents with one entry of `extra` junk keys after Source,
