@@ -194,22 +194,23 @@ void outbox__flush(zb_outbox_t *self, zb_broker_t *b)
      * handover, staging included. */
     uint64_t now = metrics__now_ns();
     const char *base = self->bytes->data;
+    /* One record for the burst, its fields that differ set per delivery: a
+     * target has it for its deliver() call only (plugin.h), and clearing
+     * the whole of it, reserved room included, for each would cost more
+     * than filling it. */
+    zb_event_t ev = { .size = sizeof ev, .attempt = 1 };
     for (uint32_t i = 0; i < self->nstaged; i++) {
         const staged_t *s = &self->staged[i];
         const staged_event_t *e = &self->events[s->event];
-        zb_event_t ev = {
-            .size = sizeof ev,
-            .bus = s->bus->name,
-            .rule = s->rule->name,
-            .target_id = s->target->id,
-            .topic = s->topic ? s->topic : base + s->topic_off,
-            .topic_len = s->topic_len,
-            .envelope = base + e->env_off,
-            .envelope_len = e->env_len,
-            .event_id = base + e->id_off,
-            .ingest_ns = e->ingest_ns,
-            .attempt = 1,
-        };
+        ev.bus = s->bus->name;
+        ev.rule = s->rule->name;
+        ev.target_id = s->target->id;
+        ev.topic = s->topic ? s->topic : base + s->topic_off;
+        ev.topic_len = s->topic_len;
+        ev.envelope = base + e->env_off;
+        ev.envelope_len = e->env_len;
+        ev.event_id = base + e->id_off;
+        ev.ingest_ns = e->ingest_ns;
         outbox__deliver(b, s->bus, s->rule, s->target, &ev, now);
     }
     s_empty(self);
