@@ -286,8 +286,12 @@ typedef struct entry_fields {
 } entry_fields_t;
 
 /* The field a key names, or -1. Compared with constant lengths, so the
- * compiler inlines each comparison. */
-static int s_field_of(const char *key, uint32_t klen)
+ * compiler inlines each comparison; inlined itself, as it runs for every
+ * key of every entry. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int s_field_of(const char *key, uint32_t klen)
 {
     switch (klen) {
     case 4:
@@ -332,24 +336,34 @@ struct ingest_batch {
 #define S_ENTRY_DEPTH (ZB_PROTO_MAX_DEPTH - 1)
 #define S_VALUE_DEPTH (ZB_PROTO_MAX_DEPTH - 2)
 
-/* Reads one entry at the cursor into *e in a single pass, checking it as
- * zb_mpk_skip(c, S_ENTRY_DEPTH) would: returns -1 exactly when it is not
- * valid msgpack within that depth, else 0 with the cursor after it. A map
- * Detail is validated in the same pass (e->detail_ok), so its bytes are
- * walked once. For a repeated key the last value wins. An entry of more
- * than ZB_PROTO_MAX_FIELDS pairs goes through a zb_map_t, as decoded maps
- * do, so that a key past that many distinct ones is dropped as everywhere
- * else. */
-static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
+/* Moves the cursor past the value of field f (-1 for a key that names
+ * none), checking it as zb_mpk_skip(c, S_VALUE_DEPTH) would: -1 exactly
+ * when it is not valid msgpack within that depth. A Detail is validated
+ * in the same pass (e->detail_ok, for the last one read), so its bytes are
+ * walked once: a detail that passes the check is complete, and no deeper
+ * than the request allows (its bound is below that one). */
+static inline int s_value(zb_mpk_t *c, entry_slot_t *e, int f)
 {
-    uint32_t n;
-    /* The lengths are read only where a value is set. */
-    memset(e->f.val, 0, sizeof e->f.val);
-    e->is_map = e->detail_ok = false;
-    if (zb_mpk_read_map(c, &n) == -1)
-        return zb_mpk_skip(c, S_ENTRY_DEPTH); /* that entry's error, if it is msgpack */
-    e->is_map = true;
-    bool many = n > ZB_PROTO_MAX_FIELDS;
+    if (f == F_DETAIL) {
+        zb_mpk_t probe = *c;
+        e->detail_ok = s_check_detail(&probe) == 0; /* -1 for anything but a map */
+        if (e->detail_ok) {
+            *c = probe;
+            return 0;
+        }
+    }
+    return zb_mpk_skip(c, S_VALUE_DEPTH);
+}
+
+/* s_read_entry for an entry of more than ZB_PROTO_MAX_FIELDS pairs: they
+ * go through a zb_map_t, as decoded maps do, so that a key past that many
+ * distinct ones is dropped as everywhere else. Out of line: its table
+ * would make every entry's frame large. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static int s_read_entry_many(zb_mpk_t *c, entry_slot_t *e, uint32_t n)
+{
     zb_map_t m;
     m.count = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -361,34 +375,53 @@ static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
             continue;
         }
         const uint8_t *val = c->p;
-        int f = s_field_of(key, klen);
-        if (f == F_DETAIL) {
-            /* A detail that passes the check is complete, and no deeper
-             * than the request allows (its bound is below that one). */
-            zb_mpk_t probe = *c;
-            e->detail_ok = s_check_detail(&probe) == 0; /* -1 for anything but a map */
-            if (e->detail_ok)
-                *c = probe;
-            else if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
-                return -1;
-        }
-        else if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
+        if (s_value(c, e, s_field_of(key, klen)) == -1)
             return -1;
-        if (many)
-            zb_map_put(&m, key, klen, val, (uint32_t) (c->p - val));
-        else if (f >= 0) {
+        zb_map_put(&m, key, klen, val, (uint32_t) (c->p - val));
+    }
+    for (int f = 0; f < F_COUNT_; f++) {
+        const zb_field_t *fl = zb_map_get(&m, s_field_names[f]);
+        if (fl) {
+            e->f.val[f] = fl->val;
+            e->f.len[f] = fl->val_len;
+        }
+    }
+    return 0;
+}
+
+/* Reads one entry at the cursor into *e in a single pass, checking it as
+ * zb_mpk_skip(c, S_ENTRY_DEPTH) would: returns -1 exactly when it is not
+ * valid msgpack within that depth, else 0 with the cursor after it. A map
+ * Detail is validated in the same pass (s_value). For a repeated key the
+ * last value wins. */
+static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
+{
+    uint32_t n;
+    /* The lengths are read only where a value is set. */
+    memset(e->f.val, 0, sizeof e->f.val);
+    e->is_map = e->detail_ok = false;
+    if (zb_mpk_read_map(c, &n) == -1)
+        return zb_mpk_skip(c, S_ENTRY_DEPTH); /* that entry's error, if it is msgpack */
+    e->is_map = true;
+    if (n > ZB_PROTO_MAX_FIELDS)
+        return s_read_entry_many(c, e, n);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *key;
+        uint32_t klen;
+        if (zb_mpk_read_str(c, &key, &klen) == -1) {
+            if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
+                return -1;
+            continue;
+        }
+        const uint8_t *val = c->p;
+        int f = s_field_of(key, klen);
+        if (s_value(c, e, f) == -1)
+            return -1;
+        if (f >= 0) {
             e->f.val[f] = val;
             e->f.len[f] = (uint32_t) (c->p - val);
         }
     }
-    if (many)
-        for (int f = 0; f < F_COUNT_; f++) {
-            const zb_field_t *fl = zb_map_get(&m, s_field_names[f]);
-            if (fl) {
-                e->f.val[f] = fl->val;
-                e->f.len[f] = fl->val_len;
-            }
-        }
     return 0;
 }
 
