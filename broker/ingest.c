@@ -700,7 +700,7 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
         bus->matched++;
     /* Staged in the outbox (handed over with the rest of the burst);
      * delivered at once only when staging runs out of memory. */
-    bool staged = false, direct = false;
+    bool direct = false;
     for (int i = 0; i < n; i++) {
         uint64_t slot = ids[i] - 1;
         zb_rule_t *rule = slot < bus->nslots ? bus->slots[slot] : NULL;
@@ -715,9 +715,8 @@ static void s_fan_out(zb_broker_t *b, zb_bus_t *bus, const uint64_t *ids, int n,
             target__topic(b, t, bus->name, rule->name, source, source_len, dtype, dtype_len,
                           &topic, &topic_len);
             if (!direct) {
-                if (!staged)
-                    staged = outbox__event(b->outbox, event_id, b->now_ns) == 0;
-                if (staged && outbox__stage(b->outbox, bus, rule, t, topic, topic_len) == 0)
+                if (outbox__stage(b->outbox, event_id, b->now_ns, bus, rule, t, topic,
+                                  topic_len) == 0)
                     continue;
                 /* Out of memory: what is staged goes first, keeping the
                  * order, and the rest of this event goes directly. */

@@ -96,7 +96,9 @@ const char *outbox__envelope(const zb_outbox_t *self, size_t *len)
     return self->bytes->data + self->env_at;
 }
 
-int outbox__event(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns)
+/* Makes the envelope being built, with its id, the current event: the
+ * deliveries staged next belong to it. 0, or -1 when memory runs out. */
+static int s_event(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns)
 {
     /* Offsets are 32-bit: a burst past 4 GiB is flushed long before (the
      * caller flushes at outbox__bytes() beyond a few MiB). */
@@ -124,9 +126,11 @@ void outbox__envelope_end(zb_outbox_t *self)
     self->building = false;
 }
 
-int outbox__stage(zb_outbox_t *self, zb_bus_t *bus, zb_rule_t *rule, zb_target_t *t,
-                  const char *topic, size_t topic_len)
+int outbox__stage(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns, zb_bus_t *bus,
+                  zb_rule_t *rule, zb_target_t *t, const char *topic, size_t topic_len)
 {
+    if (!self->env_staged && s_event(self, event_id, ingest_ns) == -1)
+        return -1;
     if (topic_len > UINT32_MAX / 2 || self->bytes->len > UINT32_MAX / 2
         || s_room((void **) &self->staged, &self->cap_staged, self->nstaged, sizeof *self->staged))
         return -1;

@@ -43,23 +43,22 @@ zb_buf_t *outbox__envelope_begin(zb_outbox_t *self);
 
 /* The envelope built since outbox__envelope_begin (without the id and
  * topics staged after it); the pointer is valid until the outbox's bytes
- * next grow (outbox__event, outbox__stage) or move (outbox__flush). */
+ * next grow (outbox__stage) or move (outbox__flush). */
 const char *outbox__envelope(const zb_outbox_t *self, size_t *len);
-
-/* Makes the envelope being built, with its id, the current event: the
- * deliveries staged next belong to it. Returns 0, or -1 when memory runs
- * out (nothing staged; the caller delivers directly with outbox__deliver). */
-int outbox__event(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns);
 
 /* Ends the envelope begun: dropped unless it became an event. */
 void outbox__envelope_end(zb_outbox_t *self);
 
-/* Stages one delivery of the current event to target t of rule on bus
- * (topic copied, unless it is t's fixed topic_static, which outlives what
- * is staged). Precondition: outbox__event succeeded for this event.
- * Returns 0, or -1 when memory runs out. */
-int outbox__stage(zb_outbox_t *self, zb_bus_t *bus, zb_rule_t *rule, zb_target_t *t,
-                  const char *topic, size_t topic_len);
+/* Stages one delivery of the envelope being built to target t of rule on
+ * bus (topic copied, unless it is t's fixed topic_static, which outlives
+ * what is staged). The first delivery staged makes the envelope an event
+ * with event_id (ZB_UUID_LEN characters, copied) and ingest_ns; the next
+ * ones, given the same, belong to it. Precondition: an envelope is being
+ * built (between outbox__envelope_begin and _end). Returns 0, or -1 when
+ * memory runs out (this delivery not staged: the caller flushes, then
+ * delivers the rest of the event directly with outbox__deliver). */
+int outbox__stage(zb_outbox_t *self, const char *event_id, uint64_t ingest_ns, zb_bus_t *bus,
+                  zb_rule_t *rule, zb_target_t *t, const char *topic, size_t topic_len);
 
 /* Hands one event to one target now and counts it (Invocations,
  * FailedInvocations, ingest-to-handover latency at now_ns): the one
