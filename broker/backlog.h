@@ -15,10 +15,10 @@
  * file's queue-bytes: what one slow reader may hold of the broker's
  * memory, as for a subscriber; the worst case is peers x queue-bytes). A
  * reply that would pass it is dropped, and so is every later one until
- * what is held has been sent: the peer misses one run of replies, not
- * scattered ones. Drops are counted, and logged once per episode: that
- * peer is not reading its replies. Replies to a peer that has gone are
- * dropped, as ZeroMQ would.
+ * what is held has been sent: the peer misses one run of replies each
+ * time, not scattered ones. Drops are counted, and logged once per
+ * episode: that peer is not reading its replies. Replies to a peer that
+ * has gone are dropped, as ZeroMQ would.
  *
  * Cost: a peer without held replies costs one test of a counter per reply
  * (nothing is held in the common case); held ones are retried after every

@@ -84,11 +84,18 @@ def test_a_client_that_does_not_read_holds_at_most_queue_bytes(broker_factory):
         except zmq.Again:
             break
     assert seen == sorted(set(seen)) and seen[0] == 0
-    # Once one reply was dropped every later one was too: a run is missing
-    # at the end, none between replies the client got.
-    assert seen == list(range(len(seen)))
-    assert len(seen) == N - m["RepliesDropped"]
+    # Counted once nothing is held: the metrics above may have been read in
+    # the burst that served the last requests, before their replies went.
     m = wait_metrics(b, lambda g: g["RepliesHeld"] == 0)
+    assert len(seen) == N - m["RepliesDropped"]
+    # Once one reply was dropped every later one was too, until what was
+    # held had gone out: what is missing are whole runs, one per time the
+    # backlog overflowed (logged once each), never replies scattered
+    # between ones the client got. Usually the flood ends in the first run;
+    # room that opens in the sockets' buffers meanwhile can end it sooner.
+    got = set(seen)
+    runs = sum(1 for i in range(N) if i not in got and (i == 0 or i - 1 in got))
+    assert runs == b.log_text().count("a client is not reading its replies"), (runs, b.log_text())
     assert m["RepliesHeld"] == 0
     assert "caught up" in b.log_text()
 
