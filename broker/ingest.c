@@ -355,6 +355,21 @@ static inline int s_value(zb_mpk_t *c, entry_slot_t *e, int f)
     return zb_mpk_skip(c, S_VALUE_DEPTH);
 }
 
+/* Reads one pair of an entry map at the cursor: 1 with its key, the start
+ * of its value (validated by s_value, the cursor after it) and the field
+ * the key names (-1 for none); 0 when the key is not a string (key and
+ * value skipped: such a pair names no field); -1 when either is not valid
+ * msgpack. */
+static inline int s_read_pair(zb_mpk_t *c, entry_slot_t *e, const char **key, uint32_t *klen,
+                              const uint8_t **val, int *f)
+{
+    if (zb_mpk_read_str(c, key, klen) == -1)
+        return zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1 ? -1 : 0;
+    *val = c->p;
+    *f = s_field_of(*key, *klen);
+    return s_value(c, e, *f) == -1 ? -1 : 1;
+}
+
 /* s_read_entry for an entry of more than ZB_PROTO_MAX_FIELDS pairs: they
  * go through a zb_map_t, as decoded maps do, so that a key past that many
  * distinct ones is dropped as everywhere else. Out of line: its table
@@ -369,15 +384,12 @@ static int s_read_entry_many(zb_mpk_t *c, entry_slot_t *e, uint32_t n)
     for (uint32_t i = 0; i < n; i++) {
         const char *key;
         uint32_t klen;
-        if (zb_mpk_read_str(c, &key, &klen) == -1) {
-            if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
-                return -1;
-            continue;
-        }
-        const uint8_t *val = c->p;
-        if (s_value(c, e, s_field_of(key, klen)) == -1)
+        const uint8_t *val;
+        int f, rc = s_read_pair(c, e, &key, &klen, &val, &f);
+        if (rc == -1)
             return -1;
-        zb_map_put(&m, key, klen, val, (uint32_t) (c->p - val));
+        if (rc == 1)
+            zb_map_put(&m, key, klen, val, (uint32_t) (c->p - val));
     }
     for (int f = 0; f < F_COUNT_; f++) {
         const zb_field_t *fl = zb_map_get(&m, s_field_names[f]);
@@ -408,16 +420,11 @@ static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
     for (uint32_t i = 0; i < n; i++) {
         const char *key;
         uint32_t klen;
-        if (zb_mpk_read_str(c, &key, &klen) == -1) {
-            if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
-                return -1;
-            continue;
-        }
-        const uint8_t *val = c->p;
-        int f = s_field_of(key, klen);
-        if (s_value(c, e, f) == -1)
+        const uint8_t *val;
+        int f, rc = s_read_pair(c, e, &key, &klen, &val, &f);
+        if (rc == -1)
             return -1;
-        if (f >= 0) {
+        if (rc == 1 && f >= 0) {
             e->f.val[f] = val;
             e->f.len[f] = (uint32_t) (c->p - val);
         }

@@ -127,18 +127,24 @@ static void s_put_targets(const char *endpoint)
 /* Writes a PutEvents request of one entry with `nfields` fields: Source
  * shop, DetailType Big, EventBusName orders, then the key Detail, whose
  * value (and any further fields) the caller appends. */
-/* An entry map of nfields fields: Source, DetailType and EventBusName
- * "orders" written, the key "Detail" last, its value left to the caller. */
-static void s_entry_head(zb_buf_t *r, uint32_t nfields)
+/* An entry map of nfields fields: Source (under the key source_key),
+ * DetailType and EventBusName "orders" written, the key "Detail" last,
+ * its value left to the caller. */
+static void s_entry_head_keyed(zb_buf_t *r, uint32_t nfields, const char *source_key)
 {
     zb_mpk_put_map(r, nfields);
-    zb_put_cstr(r, "Source");
+    zb_put_cstr(r, source_key);
     zb_put_cstr(r, "shop");
     zb_put_cstr(r, "DetailType");
     zb_put_cstr(r, "Big");
     zb_put_cstr(r, "EventBusName");
     zb_put_cstr(r, "orders");
     zb_put_cstr(r, "Detail");
+}
+
+static void s_entry_head(zb_buf_t *r, uint32_t nfields)
+{
+    s_entry_head_keyed(r, nfields, "Source");
 }
 
 static void s_begin_entry(zb_buf_t *r, uint32_t nfields)
@@ -466,14 +472,7 @@ static void put_events_counts_failed_entries_past_one_byte_before_their_results(
  * Source (that entry's InvalidArgument: Source is missing). */
 static void s_orders_entry(zb_buf_t *r, bool bad)
 {
-    zb_mpk_put_map(r, 4);
-    zb_put_cstr(r, bad ? "Xource" : "Source");
-    zb_put_cstr(r, "shop");
-    zb_put_cstr(r, "DetailType");
-    zb_put_cstr(r, "Big");
-    zb_put_cstr(r, "EventBusName");
-    zb_put_cstr(r, "orders");
-    zb_put_cstr(r, "Detail");
+    s_entry_head_keyed(r, 4, bad ? "Xource" : "Source");
     zb_put_cstr(r, "{\"amount\": 500}");
 }
 
