@@ -51,7 +51,8 @@ void ingest__cleanup(zb_broker_t *b);
 
 /* Checks that a msgpack value is a JSON-compatible map: string keys,
  * finite numbers, UTF-8 strings, no bin or ext, nesting at most
- * ZB_PROTO_MAX_DEPTH, and exactly len bytes. Returns 0 or -1. */
+ * ZB_DETAIL_MAX_DEPTH levels (empty containers count), and exactly len
+ * bytes. Returns 0 or -1. */
 int ingest__check_detail(const uint8_t *p, size_t len);
 
 #endif
