@@ -742,8 +742,8 @@ static void few_children_added_and_removed_are_found(void **state)
 }
 
 /* A string at a field with only exact values, prefixes and suffixes is
- * passed over by the msgpack walk when its key filter says no probe can
- * hit (mt_string_may_hit()). Values and rules over a tiny alphabet (so
+ * passed over when its key filter says no probe can hit (mt_keyed() in
+ * mt_ctx_string(), matcher_int.h). Values and rules over a tiny alphabet (so
  * they share lengths and end bytes), the empty string and a non-ASCII
  * letter, rules added and removed at random: each event's answer, in
  * JSON and msgpack, is the model's. */
