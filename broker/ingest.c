@@ -355,19 +355,37 @@ static inline int s_value(zb_mpk_t *c, entry_slot_t *e, int f)
     return zb_mpk_skip(c, S_VALUE_DEPTH);
 }
 
-/* Reads one pair of an entry map at the cursor: 1 with its key, the start
- * of its value (validated by s_value, the cursor after it) and the field
- * the key names (-1 for none); 0 when the key is not a string (key and
- * value skipped: such a pair names no field); -1 when either is not valid
- * msgpack. */
-static inline int s_read_pair(zb_mpk_t *c, entry_slot_t *e, const char **key, uint32_t *klen,
-                              const uint8_t **val, int *f)
+/* Reads the n pairs of an entry map at the cursor, each value validated
+ * by s_value. A key that is not a string is skipped with its value (it
+ * names no field). Each field's value goes into e->f, or, when m is not
+ * NULL, every pair into m (see s_read_entry_many). -1 when a key or value
+ * is not valid msgpack, else 0 with the cursor after the map. Always
+ * inlined, so that each caller gets a copy with m a constant. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int s_read_pairs(zb_mpk_t *c, entry_slot_t *e, uint32_t n, zb_map_t *m)
 {
-    if (zb_mpk_read_str(c, key, klen) == -1)
-        return zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1 ? -1 : 0;
-    *val = c->p;
-    *f = s_field_of(*key, *klen);
-    return s_value(c, e, *f) == -1 ? -1 : 1;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *key;
+        uint32_t klen;
+        if (zb_mpk_read_str(c, &key, &klen) == -1) {
+            if (zb_mpk_skip(c, S_VALUE_DEPTH) == -1 || zb_mpk_skip(c, S_VALUE_DEPTH) == -1)
+                return -1;
+            continue;
+        }
+        const uint8_t *val = c->p;
+        int f = s_field_of(key, klen);
+        if (s_value(c, e, f) == -1)
+            return -1;
+        if (m)
+            zb_map_put(m, key, klen, val, (uint32_t) (c->p - val));
+        else if (f >= 0) {
+            e->f.val[f] = val;
+            e->f.len[f] = (uint32_t) (c->p - val);
+        }
+    }
+    return 0;
 }
 
 /* s_read_entry for an entry of more than ZB_PROTO_MAX_FIELDS pairs: they
@@ -381,16 +399,8 @@ static int s_read_entry_many(zb_mpk_t *c, entry_slot_t *e, uint32_t n)
 {
     zb_map_t m;
     m.count = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const char *key;
-        uint32_t klen;
-        const uint8_t *val;
-        int f, rc = s_read_pair(c, e, &key, &klen, &val, &f);
-        if (rc == -1)
-            return -1;
-        if (rc == 1)
-            zb_map_put(&m, key, klen, val, (uint32_t) (c->p - val));
-    }
+    if (s_read_pairs(c, e, n, &m) == -1)
+        return -1;
     for (int f = 0; f < F_COUNT_; f++) {
         const zb_field_t *fl = zb_map_get(&m, s_field_names[f]);
         if (fl) {
@@ -417,19 +427,7 @@ static int s_read_entry(zb_mpk_t *c, entry_slot_t *e)
     e->is_map = true;
     if (n > ZB_PROTO_MAX_FIELDS)
         return s_read_entry_many(c, e, n);
-    for (uint32_t i = 0; i < n; i++) {
-        const char *key;
-        uint32_t klen;
-        const uint8_t *val;
-        int f, rc = s_read_pair(c, e, &key, &klen, &val, &f);
-        if (rc == -1)
-            return -1;
-        if (rc == 1 && f >= 0) {
-            e->f.val[f] = val;
-            e->f.len[f] = (uint32_t) (c->p - val);
-        }
-    }
-    return 0;
+    return s_read_pairs(c, e, n, NULL);
 }
 
 /* Room for n slots. 0 or -1. */
