@@ -159,7 +159,7 @@ typedef struct zb_broker {
     zb_match_ctx_t *mctx;
     zb_uuid7_t uuid;
     zb_buf_t *reply;           /* reused per request */
-    zb_buf_t *entries;         /* PutEvents reply entries, reused */
+    zb_buf_t *entries;         /* a list page's items or FailedEntries, reused */
     zb_buf_t *topic;           /* expanded topics, reused */
     zb_outbox_t *outbox;       /* deliveries staged during a burst */
     ingest_batch_t *batch;     /* PutEvents entries, read as their request is decoded */
